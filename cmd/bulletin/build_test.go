@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	"golang.org/x/net/html"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the sample site")
+
+// runCLI runs one command line in-process and returns its exit status,
+// stdout and stderr.
+func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &cliEnv{
+		stdout: &out, stderr: &errb, stdin: strings.NewReader(""),
+		getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		lang:   "en",
+	}
+	code := run(context.Background(), e, args)
+	return code, out.String(), errb.String()
+}
+
+// sampleNow is the moment the sample site's golden feeds are built at.
+const sampleNow = "2026-11-27T12:00:00+01:00"
+
+// TestBuildSample builds the bundled sample site with its configuration and
+// compares the three site feeds with the golden files; a second build must
+// change nothing.
+func TestBuildSample(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, nil, "build", "--config", "../../bulletin.yaml", "--out", out, "--now", sampleNow)
+	if code != 0 {
+		t.Fatalf("build exited %d:\n%s", code, stderr)
+	}
+	for _, name := range []string{"feed.xml", "atom.xml", "feed.json"} {
+		got, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", "sample", name+".golden")
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./cmd/bulletin -run TestBuildSample -update)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s", name, golden)
+		}
+	}
+
+	before := snapshot(t, out)
+	time.Sleep(10 * time.Millisecond)
+	code, _, stderr = runCLI(t, nil, "build", "--config", "../../bulletin.yaml", "--out", out, "--now", sampleNow)
+	if code != 0 {
+		t.Fatalf("second build exited %d:\n%s", code, stderr)
+	}
+	after := snapshot(t, out)
+	if len(before) != len(after) {
+		t.Fatalf("second build changed the file set: %d → %d files", len(before), len(after))
+	}
+	for p, b := range before {
+		a := after[p]
+		if !bytes.Equal(a.data, b.data) {
+			t.Errorf("%s is not byte-identical after a rebuild of unchanged content", p)
+		}
+		if !a.mod.Equal(b.mod) {
+			t.Errorf("%s was rewritten although it did not change", p)
+		}
+	}
+	if !strings.Contains(stderr, "0 written") {
+		t.Errorf("second build should write nothing: %s", stderr)
+	}
+}
+
+type fileState struct {
+	data []byte
+	mod  time.Time
+}
+
+func snapshot(t *testing.T, dir string) map[string]fileState {
+	t.Helper()
+	m := map[string]fileState{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		m[rel] = fileState{b, fi.ModTime()}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestSampleFeedsParse parses every feed of the sample site back with gofeed
+// and checks what readers rely on.
+func TestSampleFeedsParse(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, nil, "build", "--config", "../../bulletin.yaml", "--out", out, "--now", sampleNow)
+	if code != 0 {
+		t.Fatalf("build exited %d:\n%s", code, stderr)
+	}
+	feeds := 0
+	parser := gofeed.NewParser()
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if !strings.HasSuffix(p, ".xml") && !strings.HasSuffix(p, ".json") {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		feed, err := parser.Parse(f)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			return nil
+		}
+		feeds++
+		if feed.Language != "fr" {
+			t.Errorf("%s: language %q", p, feed.Language)
+		}
+		if feed.UpdatedParsed == nil {
+			t.Errorf("%s: no updated date", p)
+		}
+		ids := map[string]bool{}
+		for _, it := range feed.Items {
+			if it.GUID == "" || ids[it.GUID] {
+				t.Errorf("%s: empty or duplicate id %q", p, it.GUID)
+			}
+			ids[it.GUID] = true
+			if !strings.HasPrefix(it.Link, "http://localhost:8080/") {
+				t.Errorf("%s: item link %q is not absolute on the site", p, it.Link)
+			}
+			if it.PublishedParsed == nil {
+				t.Errorf("%s: item %q has no date", p, it.Title)
+			}
+			if strings.Contains(it.Link, "brouillon") || strings.Contains(it.Link, "2031") || strings.Contains(it.Link, "a-propos") {
+				t.Errorf("%s: a draft, future or excluded page is listed: %s", p, it.Link)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 site feeds + 3 per tag (11) + 3 per type (5).
+	if feeds != 3*(1+11+5) {
+		t.Errorf("parsed %d feeds, want %d", feeds, 3*(1+11+5))
+	}
+
+	// The podcast episode carries its audio file with the file's real size.
+	rss, err := os.Open(filepath.Join(out, "feed.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rss.Close()
+	feed, err := parser.Parse(rss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat("../../content/podcasts/audio/episode-1.mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, it := range feed.Items {
+		for _, e := range it.Enclosures {
+			if strings.HasSuffix(e.URL, "/podcasts/audio/episode-1.mp3") {
+				found = true
+				if e.Type != "audio/mpeg" || e.Length != itoa(int(fi.Size())) {
+					t.Errorf("enclosure %+v, want audio/mpeg of %d bytes", e, fi.Size())
+				}
+			}
+		}
+		if it.Title == "Épisode #4 : Les engagements de l’État pour un numérique écoresponsable" && len(it.Categories) != 1 {
+			t.Errorf("video categories = %v", it.Categories)
+		}
+	}
+	if !found {
+		t.Error("the podcast episode's enclosure is missing from feed.xml")
+	}
+}
+
+// TestCorpus builds the shared real-world corpus: zero errors, and no
+// output carries template syntax, an iframe, inline style, a script or a
+// relative URL.
+func TestCorpus(t *testing.T) {
+	corpus := filepath.Join("..", "..", "..", "shared", "corpus", "minumeco-2023")
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skip("shared corpus not present")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bulletin.yaml")
+	if err := os.WriteFile(cfg, []byte("site:\n  url: https://ecoresponsable.numerique.gouv.fr/\n  title: Numérique écoresponsable\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "public")
+	code, _, stderr := runCLI(t, nil, "build", "--config", cfg, "--content", corpus, "--out", out, "--limit", "0")
+	if code != 0 || strings.Contains(stderr, "error:") {
+		t.Fatalf("corpus build exited %d with errors:\n%s", code, stderr)
+	}
+	files := 0
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".xsl") || strings.HasPrefix(d.Name(), ".") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files++
+		text := string(b)
+		for _, bad := range []string{"{{", "{%", "<iframe", "style=", "<script"} {
+			if strings.Contains(html.UnescapeString(text), bad) {
+				t.Errorf("%s contains %q", p, bad)
+			}
+		}
+		checkContentURLs(t, p, b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 10 {
+		t.Fatalf("only %d output files", files)
+	}
+}
+
+// checkContentURLs parses the HTML of every item of a feed and checks that
+// every href and src is absolute.
+func checkContentURLs(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if strings.HasSuffix(path, ".opml") {
+		return
+	}
+	feed, err := gofeed.NewParser().Parse(bytes.NewReader(data))
+	if err != nil {
+		t.Errorf("%s: %v", path, err)
+		return
+	}
+	for _, it := range feed.Items {
+		z := html.NewTokenizer(strings.NewReader(it.Content + it.Description))
+		for {
+			tt := z.Next()
+			if tt == html.ErrorToken {
+				break
+			}
+			if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+				continue
+			}
+			for _, a := range z.Token().Attr {
+				if a.Key == "href" || a.Key == "src" || a.Key == "poster" {
+					if !strings.HasPrefix(a.Val, "https://") && !strings.HasPrefix(a.Val, "http://") && !strings.HasPrefix(a.Val, "mailto:") && !strings.HasPrefix(a.Val, "tel:") {
+						t.Errorf("%s: item %q has a relative %s=%q", path, it.Title, a.Key, a.Val)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestBuildExitStatus: errors make build and check exit 1 while the good
+// files are still built; warnings alone exit 0; nothing panics.
+func TestBuildExitStatus(t *testing.T) {
+	content := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(content, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("good.md", "---\ntitle: Bon\ndate: 2024-05-01\ntags: [a]\n---\nTexte {% include \"x.njk\" %}\n")
+	out := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "bulletin.yaml")
+	if err := os.WriteFile(cfg, []byte("site:\n  url: https://example.org/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, nil, "build", "--config", cfg, "--content", content, "--out", out)
+	if code != 0 || !strings.Contains(stderr, "good.md:6: warning:") {
+		t.Fatalf("warnings only: exit %d, stderr:\n%s", code, stderr)
+	}
+	write("broken.md", "---\ntitle: Cassé\ndate: pas une date\n---\n")
+	code, _, stderr = runCLI(t, nil, "build", "--config", cfg, "--content", content, "--out", out)
+	if code != 1 || !strings.Contains(stderr, "broken.md:3: error:") {
+		t.Fatalf("an error must exit 1 and name file:line: exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "feed.xml")); err != nil {
+		t.Fatal("the good file was not built")
+	}
+	code, _, stderr = runCLI(t, nil, "check", "--config", cfg, "--content", content)
+	if code != 1 || !strings.Contains(stderr, "1 errors") {
+		t.Fatalf("check: exit %d, stderr:\n%s", code, stderr)
+	}
+	if code, _, _ := runCLI(t, nil, "build", "--nope"); code != 2 {
+		t.Fatalf("an unknown flag must exit 2, got %d", code)
+	}
+	if code, _, _ := runCLI(t, nil, "frobnicate"); code != 2 {
+		t.Fatalf("an unknown command must exit 2, got %d", code)
+	}
+}
+
+// TestZeroConfig runs build in a folder with no bulletin.yaml: defaults are
+// used and the missing site URL is reported as a warning.
+func TestZeroConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "content"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "content", "a.md"), []byte("---\ntitle: A\ndate: 2024-01-01\n---\nx\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	code, _, stderr := runCLI(t, nil, "build")
+	if code != 0 || !strings.Contains(stderr, "site.url is not set") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "public", "feed.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "http://localhost:8080/a/") {
+		t.Fatalf("feed does not use the default site URL:\n%s", b)
+	}
+}
+
+// TestPrintLinksAndEnv: --print-links prints the <link> block; env
+// variables override the file and flags override env.
+func TestPrintLinksAndEnv(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, map[string]string{"BULLETIN_SITE_URL": "https://env.example.org/", "BULLETIN_FEEDS_RSS": "flux/rss.xml"},
+		"build", "--config", "../../bulletin.yaml", "--out", out, "--now", sampleNow, "--print-links")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `<link rel="alternate" type="application/rss+xml"`) || !strings.Contains(stdout, "https://env.example.org/flux/rss.xml") {
+		t.Fatalf("links block:\n%s", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(out, "flux", "rss.xml")); err != nil {
+		t.Fatal("BULLETIN_FEEDS_RSS was not applied")
+	}
+	code, stdout, _ = runCLI(t, map[string]string{"BULLETIN_SITE_URL": "https://env.example.org/"},
+		"build", "--config", "../../bulletin.yaml", "--out", out, "--now", sampleNow, "--print-links", "--base-url", "https://flag.example.org/")
+	if code != 0 || !strings.Contains(stdout, "https://flag.example.org/feed.xml") {
+		t.Fatalf("--base-url did not win over the env: %s", stdout)
+	}
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ecoresponsable/bulletin/config"
+	"github.com/ecoresponsable/bulletin/publication"
+)
+
+// siteFlags are the flags every command that reads the content shares.
+type siteFlags struct {
+	config  string
+	content string
+	now     string
+}
+
+func (f *siteFlags) register(env *cliEnv, fs *flag.FlagSet, withContent bool) {
+	fs.StringVar(&f.config, "config", "", env.t("fichier de configuration (défaut : bulletin.yaml s'il existe)", "configuration file (default: bulletin.yaml if present)"))
+	if withContent {
+		fs.StringVar(&f.content, "content", "", env.t("dossier des publications (défaut : content.dir)", "publications folder (default: content.dir)"))
+		fs.StringVar(&f.now, "now", "", env.t("date et heure « maintenant », RFC 3339, pour tester ou prévisualiser", "the moment taken as now, RFC 3339, for tests and previews"))
+	}
+}
+
+// loadConfig reads the configuration, applies the flags that override keys
+// (each a config key → value pair, empty values skipped), validates it and
+// prints its warnings.
+func loadConfig(env *cliEnv, f *siteFlags, overrides map[string]string) (*config.Config, error) {
+	cfg, err := config.Load(f.config, env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	if f.content != "" {
+		abs, err := filepath.Abs(f.content)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Content.Dir = abs
+	}
+	for k, v := range overrides {
+		if v == "" {
+			continue
+		}
+		if err := cfg.Set(k, v); err != nil {
+			return nil, err
+		}
+	}
+	warns, err := cfg.Validate()
+	for _, w := range warns {
+		fmt.Fprintf(env.stderr, "%s: %s\n", env.t("attention", "warning"), w)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", env.t("configuration invalide", "invalid configuration"), err)
+	}
+	return cfg, nil
+}
+
+// parseNow reads --now, or returns the current time.
+func parseNow(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--now %q: want RFC 3339, e.g. 2026-11-20T12:00:00+01:00", s)
+	}
+	return t, nil
+}
+
+// loadSite loads the content folder of cfg as it is at now and prints every
+// diagnostic on stderr, one "path:line: message" per line.
+func loadSite(ctx context.Context, env *cliEnv, cfg *config.Config, now time.Time) (*publication.Site, error) {
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.Resolve(cfg.Content.Dir)
+	display := displayPath(dir)
+	rules := make([]publication.PermalinkRule, len(cfg.Content.Permalinks))
+	for i, r := range cfg.Content.Permalinks {
+		rules[i] = publication.PermalinkRule{Pattern: r.Pattern, Permalink: r.Permalink}
+	}
+	media := make([]string, len(cfg.Content.MediaDirs))
+	for i, m := range cfg.Content.MediaDirs {
+		media[i] = cfg.Resolve(m)
+	}
+	site, err := publication.Load(ctx, dir, publication.Options{
+		SiteURL:     cfg.Site.URL,
+		Location:    loc,
+		Now:         now,
+		Lang:        cfg.Site.Language,
+		DataDir:     cfg.Content.DataDir,
+		Exclude:     cfg.Content.Exclude,
+		IgnoreTags:  cfg.Content.IgnoreTags,
+		Permalinks:  rules,
+		MediaDirs:   media,
+		MaxFileSize: cfg.Content.MaxFileSize,
+		DisplayDir:  display,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range site.Diagnostics {
+		fmt.Fprintln(env.stderr, d.String())
+	}
+	return site, nil
+}
+
+// displayPath shows a path relative to the working directory when it is
+// below it, as editors and CI logs expect.
+func displayPath(p string) string {
+	wd, err := filepath.Abs(".")
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") && len(rel) < len(p) {
+		return rel
+	}
+	return p
+}
+
+// newLogger returns the logger of long-running commands: text on a
+// terminal, JSON otherwise, on stderr.
+func newLogger(env *cliEnv) *slog.Logger {
+	if env.isTerminal {
+		return slog.New(slog.NewTextHandler(env.stderr, nil))
+	}
+	return slog.New(slog.NewJSONHandler(env.stderr, nil))
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

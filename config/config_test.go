@@ -1,0 +1,194 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "bulletin.yaml", `
+site:
+  url: https://file.example.org/
+  title: From file
+feeds:
+  limit: 20
+  out: dist
+content:
+  ignore_tags: [posts]
+digest:
+  first_since: 7d
+`)
+	cfg, err := Load(p, envOf(map[string]string{
+		"BULLETIN_FEEDS_LIMIT":         "30",
+		"BULLETIN_CONTENT_IGNORE_TAGS": "posts, all ,",
+		"BULLETIN_SECRET":              "s3cret-from-env-0123456789",
+		"BULLETIN_ADMIN_TOKEN":         "admin",
+		"BULLETIN_CONTENT_PERMALINKS":  "posts/**=/actualites/:slug/",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// file over defaults
+	if cfg.Site.Title != "From file" || cfg.Site.URL != "https://file.example.org/" {
+		t.Errorf("file values not applied: %+v", cfg.Site)
+	}
+	if cfg.Feeds.RSS != "feed.xml" {
+		t.Errorf("default lost: feeds.rss = %q", cfg.Feeds.RSS)
+	}
+	// env over file
+	if cfg.Feeds.Limit != 30 {
+		t.Errorf("env did not win over file: limit = %d", cfg.Feeds.Limit)
+	}
+	if got := strings.Join(cfg.Content.IgnoreTags, "|"); got != "posts|all" {
+		t.Errorf("env list = %q", got)
+	}
+	if cfg.Secret != "s3cret-from-env-0123456789" || cfg.Server.AdminToken != "admin" {
+		t.Errorf("named env variables not applied")
+	}
+	if len(cfg.Content.Permalinks) != 1 || cfg.Content.Permalinks[0].Permalink != "/actualites/:slug/" {
+		t.Errorf("permalinks from env = %+v", cfg.Content.Permalinks)
+	}
+	if cfg.Digest.FirstSince.D() != 7*24*time.Hour {
+		t.Errorf("7d = %v", cfg.Digest.FirstSince)
+	}
+	// flags over env
+	if err := cfg.Set("feeds.limit", "0"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Feeds.Limit != 0 {
+		t.Errorf("flag did not win: %d", cfg.Feeds.Limit)
+	}
+	if got, want := cfg.Resolve(cfg.Feeds.Out), filepath.Join(dir, "dist"); got != want {
+		t.Errorf("relative path resolved to %q, want %q", got, want)
+	}
+}
+
+func TestUnknownKeyAndBadValues(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "a.yaml", "site:\n  ur1: https://typo.example.org/\n")
+	if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "ur1") || !strings.Contains(err.Error(), "a.yaml") {
+		t.Fatalf("unknown key not reported with file and key: %v", err)
+	}
+	p = writeFile(t, dir, "b.yaml", "digest:\n  first_since: soon\n")
+	if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "soon") {
+		t.Fatalf("bad duration not reported: %v", err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.yaml"), nil); err == nil {
+		t.Fatal("an explicit missing file must be an error")
+	}
+	p = writeFile(t, dir, "c.yaml", "")
+	if _, err := Load(p, envOf(map[string]string{"BULLETIN_FEEDS_LIMIT": "many"})); err == nil || !strings.Contains(err.Error(), "BULLETIN_FEEDS_LIMIT") {
+		t.Fatalf("bad env value not reported with its name: %v", err)
+	}
+}
+
+func TestSecretKeysMapToDocumentedVariables(t *testing.T) {
+	if EnvVar("secret") != "BULLETIN_SECRET" || EnvVar("server.admin_token") != "BULLETIN_ADMIN_TOKEN" || EnvVar("smtp.password") != "BULLETIN_SMTP_PASSWORD" {
+		t.Fatal("secret keys do not map to their documented variables")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	cfg := Default()
+	warns, err := cfg.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warns) != 1 || !strings.Contains(string(warns[0]), "site.url") || cfg.Site.URL != DefaultSiteURL {
+		t.Fatalf("missing site URL: warns=%v url=%q", warns, cfg.Site.URL)
+	}
+	if cfg.Server.PublicURL != cfg.Site.URL {
+		t.Fatalf("public_url defaults to site.url, got %q", cfg.Server.PublicURL)
+	}
+	cfg = Default()
+	cfg.Site.URL = "https://example.org/sub"
+	if _, err := cfg.Validate(); err != nil || cfg.Site.URL != "https://example.org/sub/" {
+		t.Fatalf("trailing slash: %q %v", cfg.Site.URL, err)
+	}
+	for _, bad := range []func(c *Config){
+		func(c *Config) { c.Site.URL = "example.org" },
+		func(c *Config) { c.Site.Timezone = "Mars/Olympus" },
+		func(c *Config) { c.Feeds.Limit = -1 },
+		func(c *Config) { c.SMTP.TLS = "maybe" },
+		func(c *Config) { c.SMTP.Concurrency = 0 },
+		func(c *Config) { c.Content.Permalinks = []Permalink{{Pattern: "x/**"}} },
+		func(c *Config) { c.Server.PublicURL = "ftp://x" },
+	} {
+		c := Default()
+		c.Site.URL = "https://example.org/"
+		bad(c)
+		if _, err := c.Validate(); err == nil {
+			t.Errorf("invalid configuration accepted: %+v", c)
+		}
+	}
+}
+
+func TestKeysCoverEveryLeaf(t *testing.T) {
+	keys := Keys()
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k[0]] {
+			t.Errorf("key %s listed twice", k[0])
+		}
+		seen[k[0]] = true
+		if !strings.HasPrefix(k[1], "BULLETIN_") {
+			t.Errorf("key %s has env %q", k[0], k[1])
+		}
+	}
+	for _, want := range []string{"site.url", "site.author.name", "feeds.limit", "store.database", "digest.first_since", "smtp.password", "server.public_url", "secret"} {
+		if !seen[want] {
+			t.Errorf("key %s missing from Keys()", want)
+		}
+	}
+	c := Default()
+	if err := c.Set("nope.nothing", "1"); err == nil {
+		t.Error("Set accepted an unknown key")
+	}
+}
+
+// TestSampleConfig keeps the bundled bulletin.yaml loadable and complete:
+// every key is present in it.
+func TestSampleConfig(t *testing.T) {
+	cfg, err := Load("../bulletin.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("../bulletin.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys() {
+		if !strings.Contains(string(raw), k[1]) {
+			t.Errorf("bulletin.yaml does not document %s (%s)", k[0], k[1])
+		}
+	}
+	doc, err := os.ReadFile("../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys() {
+		if !strings.Contains(string(doc), "`"+k[0]+"`") || !strings.Contains(string(doc), k[1]) {
+			t.Errorf("docs/configuration.md does not document %s (%s)", k[0], k[1])
+		}
+	}
+}

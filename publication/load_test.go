@@ -1,0 +1,653 @@
+package publication
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadCascade(t *testing.T) {
+	files := map[string]string{
+		"_data/metadata.json":     `{"title": "Le site", "author": {"name": "Équipe"}, "n": 3, "f": 1.5}`,
+		"_data/helpers.js":        "module.exports = {};",
+		"blog/blog.json":          `{"tags": ["posts", "blog"], "type": "news", "layout": "post.njk", "lang": "fr", "shared": "from blog.json"}`,
+		"blog/blog.11tydata.json": `{"tags": ["actu"], "type": "article"}`,
+		"blog/blog.11tydata.js":   "module.exports = {};",
+		"blog/2024/2024.json":     `{"tags": "annee-2024", "author": "Rédaction"}`,
+		"blog/2024/post.json":     `{"description": "From template data", "type": "billet"}`,
+		"blog/2024/post.md": "---\ntitle: Billet\ndate: 2024-03-01\ntags: [Blog, local, all]\n---\n" +
+			"{{ metadata.title }} / {{ metadata.author.name }} / {{ metadata.n }} / {{ metadata.f }} / {{ layout }} / {{ author }} / {{ shared }}\n",
+		"blog/other.md":  "---\ntitle: Autre\ndate: 2024-03-02\ntype: override\nlayout: custom.njk\n---\nx\n",
+		"pages/about.md": "---\ntitle: À propos\ndate: 2024-01-01\n---\nx\n",
+		// JSON files that are not data files are nobody's business.
+		"assets/list.json":   `[1, 2]`,
+		"assets/broken.json": `{`,
+	}
+	s := loadFiles(t, files, testOptions(t))
+	wantDiags := []string{
+		"site/_data/helpers.js: warning: JavaScript data files cannot be run: its variables are unknown",
+		"site/blog/blog.11tydata.js: warning: JavaScript data files cannot be run: give what it computes in bulletin.yaml (content.permalinks, or the values in a .11tydata.json file)",
+	}
+	if got := diagStrings(s); !reflect.DeepEqual(got, wantDiags) {
+		t.Errorf("diagnostics:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantDiags, "\n"))
+	}
+	pubs := bySource(s)
+	post, other, about := pubs["blog/2024/post.md"], pubs["blog/other.md"], pubs["pages/about.md"]
+	if post == nil || other == nil || about == nil {
+		t.Fatalf("publications: %v", pubs)
+	}
+	if want := []string{"blog", "actu", "annee-2024", "local"}; !reflect.DeepEqual(post.Tags, want) {
+		t.Errorf("post tags %q, want %q", post.Tags, want)
+	}
+	// Template data beats directory data; .11tydata.json beats dir.json.
+	if post.Type != "billet" || post.Description != "From template data" {
+		t.Errorf("post type %q description %q", post.Type, post.Description)
+	}
+	if post.Author == nil || post.Author.Name != "Rédaction" {
+		t.Errorf("post author %+v", post.Author)
+	}
+	if other.Type != "override" || other.Data["layout"] != "custom.njk" {
+		t.Errorf("front matter must win: type %q layout %v", other.Type, other.Data["layout"])
+	}
+	if want := []string{"blog", "actu"}; !reflect.DeepEqual(other.Tags, want) {
+		t.Errorf("other tags %q, want %q", other.Tags, want)
+	}
+	if s, _ := pubs["blog/other.md"].Data["shared"].(string); s != "from blog.json" {
+		t.Errorf("dir.json key not inherited: %q", s)
+	}
+	if len(about.Tags) != 0 || about.Type != "" || about.Data["layout"] != nil {
+		t.Errorf("cascade leaked outside blog/: %+v", about)
+	}
+	if err := Render(context.Background(), s.Publications); err != nil {
+		t.Fatal(err)
+	}
+	if want := "<p>Le site / Équipe / 3 / 1.5 / post.njk / Rédaction / from blog.json</p>"; post.Content != want {
+		t.Errorf("post content %q, want %q", post.Content, want)
+	}
+	if s.Global["metadata"].(map[string]any)["title"] != "Le site" {
+		t.Errorf("Global = %v", s.Global)
+	}
+}
+
+// Eleventy's order: dir.11tydata.json over dir.json, x.11tydata.json over
+// x.json, whatever order the files are read in.
+func TestLoadDataFilePriority(t *testing.T) {
+	files := map[string]string{
+		"a/a.json":          `{"type": "from-json", "tags": ["j"], "only": "json"}`,
+		"a/a.11tydata.json": `{"type": "from-11tydata", "tags": ["e"]}`,
+		"a/p.json":          `{"description": "from p.json", "k": "p.json"}`,
+		"a/p.11tydata.json": `{"description": "from p.11tydata.json"}`,
+		"a/p.md":            "---\ntitle: P\ndate: 2024-01-01\n---\nx\n",
+	}
+	s := loadFiles(t, files, testOptions(t))
+	p := bySource(s)["a/p.md"]
+	if p == nil {
+		t.Fatalf("diagnostics %v", diagStrings(s))
+	}
+	if p.Type != "from-11tydata" || p.Data["only"] != "json" {
+		t.Errorf("type %q only %v", p.Type, p.Data["only"])
+	}
+	if !reflect.DeepEqual(p.Tags, []string{"j", "e"}) {
+		t.Errorf("tags %q", p.Tags)
+	}
+	if p.Description != "from p.11tydata.json" || p.Data["k"] != "p.json" {
+		t.Errorf("description %q k %v", p.Description, p.Data["k"])
+	}
+}
+
+func TestLoadDataFileErrors(t *testing.T) {
+	files := map[string]string{
+		"bad/bad.json":        "{\n  \"a\": 1,\n}\n",
+		"bad/p.md":            "---\ntitle: P\ndate: 2024-01-01\n---\nx\n",
+		"arr/arr.json":        `["x"]`,
+		"_data/metadata.json": "{\"a\": tru}",
+		"ok.md":               "---\ntitle: OK\ndate: 2024-01-01\n---\nx\n",
+	}
+	s := loadFiles(t, files, testOptions(t))
+	want := []string{
+		"site/_data/metadata.json:1: error: invalid JSON: invalid character '}' in literal true (expecting 'e')",
+		"site/arr/arr.json:1: error: data file must hold a JSON object",
+		"site/bad/bad.json:3: error: invalid JSON: invalid character '}' looking for beginning of object key string",
+	}
+	if got := diagStrings(s); !reflect.DeepEqual(got, want) {
+		t.Errorf("diagnostics:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if s.Errors() != 3 || len(s.Publications) != 2 {
+		t.Errorf("errors %d publications %d", s.Errors(), len(s.Publications))
+	}
+}
+
+func TestLoadExclusionsAndStats(t *testing.T) {
+	fm := func(title, date, extra string) string {
+		return "---\ntitle: " + title + "\ndate: " + date + "\n" + extra + "---\nbody\n"
+	}
+	files := map[string]string{
+		"a.md":                       fm("A", "2024-01-01", ""),
+		"c.md":                       fm("C", "2024-01-01", ""),
+		"b.markdown":                 fm("B", "2023-05-01", ""),
+		"old.md":                     fm("Old", "2020-01-01", ""),
+		"now.md":                     fm("Now", "2024-06-01T12:00:00+02:00", ""),
+		"draft.md":                   fm("Draft", "2024-01-01", "draft: true\n"),
+		"draft-str.md":               fm("Draft", "2024-01-01", "draft: \"yes\"\n"),
+		"drafts/drafts.json":         `{"draft": true}`,
+		"drafts/x.md":                fm("X", "2024-01-01", ""),
+		"hidden.md":                  fm("Hidden", "2024-01-01", "eleventyExcludeFromCollections: true\n"),
+		"nolink.md":                  fm("No link", "2024-01-01", "permalink: false\n"),
+		"future.md":                  fm("Future", "2031-03-15", ""),
+		"future2.md":                 fm("Future 2", "2030-01-01", ""),
+		"soon.md":                    fm("Soon", "2024-06-01T12:00:01+02:00", ""),
+		"listing.md":                 "---\ntitle: Tags\npagination: {data: collections}\n---\n\n  \n",
+		"README.md":                  "# Not a publication\n",
+		"_includes/partial.md":       "{% nope %}",
+		"node_modules/pkg/readme.md": "# x",
+		".hidden/x.md":               "# x",
+		".dot.md":                    "# x",
+		"notes.txt":                  "x",
+		"skip/me.md":                 "# x",
+	}
+	opts := testOptions(t)
+	opts.Exclude = []string{"README.md", "skip/**"}
+	s := loadFiles(t, files, opts)
+	if len(s.Diagnostics) != 0 {
+		t.Errorf("diagnostics: %v", diagStrings(s))
+	}
+	want := Stats{Files: 14, Published: 5, Drafts: 3, Excluded: 2, Future: 3, Listings: 1, Failed: 0}
+	if s.Stats != want {
+		t.Errorf("Stats = %+v, want %+v", s.Stats, want)
+	}
+	var got []string
+	for _, p := range s.Publications {
+		got = append(got, p.Source)
+	}
+	if want := []string{"now.md", "a.md", "c.md", "b.markdown", "old.md"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Publications %v, want %v (newest first, then by id)", got, want)
+	}
+	got = nil
+	for _, p := range s.Upcoming {
+		got = append(got, p.Source)
+	}
+	if want := []string{"soon.md", "future2.md", "future.md"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Upcoming %v, want %v (soonest first)", got, want)
+	}
+}
+
+func TestLoadNowDefaultsToTheCurrentTime(t *testing.T) {
+	opts := testOptions(t)
+	opts.Now = time.Time{}
+	next := time.Now().AddDate(1, 0, 0).Format("2006-01-02")
+	s := loadFiles(t, map[string]string{
+		"past.md": "---\ntitle: P\ndate: 2001-01-01\n---\nx",
+		"next.md": "---\ntitle: N\ndate: " + next + "\n---\nx",
+	}, opts)
+	if s.Stats.Published != 1 || s.Stats.Future != 1 || s.Upcoming[0].Source != "next.md" {
+		t.Errorf("Stats %+v", s.Stats)
+	}
+}
+
+func TestLoadDuplicates(t *testing.T) {
+	files := map[string]string{
+		"a.md": "---\ntitle: A\ndate: 2024-01-01\npermalink: /same/\n---\nx",
+		"b.md": "---\ntitle: B\ndate: 2024-01-02\n\npermalink: /same/\n---\nx",
+		"c.md": "---\ntitle: C\ndate: 2024-01-01\nid: urn:x\n---\nx",
+		"d.md": "---\ntitle: D\nid: urn:x\ndate: 2024-01-01\n---\nx",
+		// An id that equals another publication's URL is a duplicate id.
+		"h.md": "---\ntitle: H\ndate: 2024-01-01\nid: /same2/\n---\nx",
+		"i.md": "---\ntitle: I\ndate: 2024-01-01\npermalink: /same2/\n---\nx",
+		// Drafts take no URL.
+		"j.md": "---\ntitle: J\ndate: 2024-01-01\npermalink: /same/\ndraft: true\n---\nx",
+		// A future publication keeps its URL.
+		"k.md": "---\ntitle: K\ndate: 2030-01-01\npermalink: /later/\n---\nx",
+		"l.md": "---\ntitle: L\ndate: 2024-01-01\npermalink: /later/\n---\nx",
+	}
+	s := loadFiles(t, files, testOptions(t))
+	want := []string{
+		"site/b.md:5: error: duplicate permalink /same/ (already used by a.md): file skipped",
+		"site/d.md:3: error: duplicate id urn:x (already used by c.md): file skipped",
+		"site/i.md:1: error: duplicate id https://example.org/same2/ (already used by h.md): file skipped",
+		"site/l.md:4: error: duplicate permalink /later/ (already used by k.md): file skipped",
+	}
+	if got := diagStrings(s); !reflect.DeepEqual(got, want) {
+		t.Errorf("diagnostics:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	pubs := bySource(s)
+	for _, kept := range []string{"a.md", "c.md", "h.md", "k.md"} {
+		if pubs[kept] == nil {
+			t.Errorf("%s was skipped", kept)
+		}
+	}
+	if s.Stats.Failed != 4 || s.Stats.Published != 3 || s.Stats.Drafts != 1 || s.Stats.Future != 1 {
+		t.Errorf("Stats %+v", s.Stats)
+	}
+}
+
+// Each kind of bad input gives exactly one diagnostic naming file and line,
+// and the good file beside it still loads.
+func TestLoadDiagnostics(t *testing.T) {
+	const good = "---\ntitle: Good\ndate: 2024-01-01\n---\nok\n"
+	tests := []struct {
+		name    string
+		bad     string
+		max     int64
+		diag    string
+		skipped bool
+	}{
+		{"unterminated front matter", "---\ntitle: x\ndate: 2024-01-01\n\nbody\n", 0,
+			"site/bad.md:1: error: front matter is not closed: add a line with --- after it: file skipped", true},
+		{"YAML scanner error", "---\ntitle: a\ndescription: b: c\ndate: 2024-01-01\n---\n", 0,
+			"site/bad.md:3: error: invalid YAML: mapping values are not allowed in this context: file skipped", true},
+		{"YAML parser error", "---\ntitle: a\ndate: 2024-01-01\ntags: [a, b\ntype: x\n---\nbody", 0,
+			"site/bad.md:4: error: invalid YAML: did not find expected ',' or ']': file skipped", true},
+		{"YAML bad indentation", "---\ntitle: a\nauthor:\n  name: b\n email: c\ndate: 2024-01-01\n---\nbody", 0,
+			"site/bad.md:5: error: invalid YAML: did not find expected key: file skipped", true},
+		{"YAML tab", "---\ntitle: a\ndate: 2024-01-01\ntags:\n\t- a\n---\nbody", 0,
+			"site/bad.md:5: error: invalid YAML: found character that cannot start any token: file skipped", true},
+		{"YAML error in a CRLF file", "---\r\ntitle: a\r\ndescription: b: c\r\n---\r\n", 0,
+			"site/bad.md:3: error: invalid YAML: mapping values are not allowed in this context: file skipped", true},
+		{"not a mapping", "---\n- a\n---\nbody", 0,
+			"site/bad.md:2: error: front matter must be a YAML mapping (key: value lines): file skipped", true},
+		{"unparseable date", "---\ntitle: a\ndate: 2024-13-45\n---\nb", 0,
+			`site/bad.md:3: error: unparseable date "2024-13-45" (use 2006-01-02, 2006-01-02T15:04:05 or RFC 3339): file skipped`, true},
+		{"date as a number", "---\ntitle: a\n\ndate: 2024\n---\nb", 0,
+			"site/bad.md:4: error: unparseable date 2024 (use 2006-01-02): file skipped", true},
+		{"unparseable updated", "---\ntitle: a\ndate: 2024-01-01\nupdated: demain\n---\nb", 0,
+			`site/bad.md:4: error: updated: unparseable date "demain" (use 2006-01-02, 2006-01-02T15:04:05 or RFC 3339): file skipped`, true},
+		{"missing title", "---\ndate: 2024-01-01\n---\nbody", 0, "site/bad.md:1: error: missing title: file skipped", true},
+		{"empty title", "---\ndate: 2024-01-01\ntitle: \"  \"\n---\nbody", 0, "site/bad.md:3: error: missing title: file skipped", true},
+		{"no front matter", "# Hello\n\ntext\n", 0, "site/bad.md:1: error: missing title: file skipped", true},
+		{"missing date", "---\ntitle: a\n---\nbody", 0, "site/bad.md:1: error: missing date (add date: YYYY-MM-DD to the front matter): file skipped", true},
+		{"invalid UTF-8", "---\ntitle: a\ndate: 2024-01-01\n---\nok\nbad \xff here\n", 0,
+			"site/bad.md:6: error: invalid UTF-8 (save the file as UTF-8): file skipped", true},
+		{"over the size limit", strings.Repeat("x", 300), 200,
+			"site/bad.md: error: file is 300 bytes, over the 200-byte limit: file skipped", true},
+		{"permalink not a path", "---\ntitle: a\ndate: 2024-01-01\npermalink: 42\n---\nb", 0,
+			"site/bad.md:4: error: permalink must be a path or false: file skipped", true},
+		{"permalink with dot segments", "---\ntitle: a\ndate: 2024-01-01\npermalink: /a/../b/\n---\nb", 0,
+			`site/bad.md:4: error: permalink "/a/../b/" must not contain . or .. segments: file skipped`, true},
+		{"permalink with a query", "---\ntitle: a\ndate: 2024-01-01\npermalink: /a/?x=1\n---\nb", 0,
+			`site/bad.md:4: error: permalink "/a/?x=1" must not contain ? or #: file skipped`, true},
+		{"empty id", "---\ntitle: a\ndate: 2024-01-01\nid: \"\"\n---\nb", 0,
+			"site/bad.md:4: error: id must be a non-empty text: file skipped", true},
+		{"unknown template tag", "---\ntitle: a\ndate: 2024-01-01\n---\n\nline 6\n{% include \"x.njk\" %}\n", 0,
+			`site/bad.md:7: warning: template tag {% include "x.njk" %} cannot be run: removed`, false},
+		{"unknown template tag after a BOM, CRLF", "\xef\xbb\xbf---\r\ntitle: a\r\ndate: 2024-01-01\r\n---\r\n\r\n{% if x %}\r\n", 0,
+			"site/bad.md:6: warning: template tag {% if x %} cannot be run: removed", false},
+		{"unknown variable in the title", "---\ndate: 2024-01-01\ntitle: \"{{ nope }} x\"\n---\nb", 0,
+			"site/bad.md:3: warning: unknown variable {{ nope }}: removed", false},
+		{"updated before date", "---\ntitle: a\ndate: 2024-01-02\nupdated: 2024-01-01\n---\nb", 0,
+			"site/bad.md:4: warning: updated is before date: date used", false},
+		{"tags with a map", "---\ntitle: a\ndate: 2024-01-01\ntags: [a, {b: c}]\n---\nb", 0,
+			"site/bad.md:4: warning: tags must be words or a list of words: a value was ignored", false},
+		{"type not a word", "---\ntitle: a\ndate: 2024-01-01\ntype: [a]\n---\nb", 0,
+			"site/bad.md:4: warning: type must be a single word: ignored", false},
+		{"image list", "---\ntitle: a\ndate: 2024-01-01\nimage: [a.png]\n---\nb", 0,
+			"site/bad.md:4: warning: image must be a URL or a map with src and alt: ignored", false},
+		{"audio length not a number", "---\ntitle: a\ndate: 2024-01-01\naudio: {url: /a.mp3, length: abc}\n---\nb", 0,
+			`site/bad.md:4: warning: audio length "abc" is not a number of bytes: ignored`, false},
+		{"enclosure without url", "---\ntitle: a\ndate: 2024-01-01\nenclosure: {type: audio/mpeg}\n---\nb", 0,
+			"site/bad.md:4: warning: enclosure needs a url: ignored", false},
+		{"embedVideoUrl without a URL", "---\ntitle: a\ndate: 2024-01-01\nembedVideoUrl: k2Wc7zFvIkZpB6y1dzq\n---\nb", 0,
+			`site/bad.md:4: warning: embedVideoUrl "k2Wc7zFvIkZpB6y1dzq" is not the URL of a video: ignored`, false},
+		{"embedVideoUrl to javascript", "---\ntitle: a\ndate: 2024-01-01\nembedVideoUrl: \" javascript:alert(1)\"\n---\nb", 0,
+			`site/bad.md:4: warning: embedVideoUrl "javascript:alert(1)" is not the URL of a video: ignored`, false},
+		{"remote audio without length", "---\ntitle: a\ndate: 2024-01-01\naudio: https://cdn.example/a.mp3\n---\nb", 0,
+			"site/bad.md:4: warning: audio https://cdn.example/a.mp3: size unknown (no local file; add length: in bytes)", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := testOptions(t)
+			opts.MaxFileSize = tt.max
+			s := loadFiles(t, map[string]string{"bad.md": tt.bad, "good.md": good}, opts)
+			got := diagStrings(s)
+			if len(got) != 1 || got[0] != tt.diag {
+				t.Errorf("diagnostics:\n%s\nwant\n%s", strings.Join(got, "\n"), tt.diag)
+			}
+			pubs := bySource(s)
+			if pubs["good.md"] == nil {
+				t.Errorf("good.md was not loaded")
+			}
+			if (pubs["bad.md"] == nil) != tt.skipped {
+				t.Errorf("bad.md loaded: %v, want skipped: %v", pubs["bad.md"] != nil, tt.skipped)
+			}
+			if p := pubs["bad.md"]; p != nil && p.VideoURL != "" {
+				if err := checkAbsURL(p.VideoURL); err != nil {
+					t.Errorf("VideoURL: %v", err)
+				}
+			}
+			wantErrors, wantFailed := 0, 0
+			if tt.skipped {
+				wantErrors, wantFailed = 1, 1
+			}
+			if s.Errors() != wantErrors || s.Stats.Failed != wantFailed {
+				t.Errorf("Errors() %d Failed %d, want %d", s.Errors(), s.Stats.Failed, wantErrors)
+			}
+			if err := Render(context.Background(), s.Publications); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range s.Publications {
+				if strings.Contains(p.Content, "{%") || strings.Contains(p.Content, "{{") {
+					t.Errorf("%s: template syntax left: %s", p.Source, p.Content)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadDisplayDirDefaultsToDir(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"x.md": "# no front matter"})
+	opts := testOptions(t)
+	opts.DisplayDir = ""
+	s, err := Load(context.Background(), dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, "x.md") + ":1: error: missing title: file skipped"
+	if got := diagStrings(s); len(got) != 1 || got[0] != want {
+		t.Errorf("got %v, want %q", got, want)
+	}
+}
+
+func TestLoadFields(t *testing.T) {
+	media := t.TempDir()
+	writeFiles(t, media, map[string]string{"extra/x.ogg": strings.Repeat("o", 42)})
+	files := map[string]string{
+		"_data/metadata.json": `{"title": "Le site"}`,
+		"media/ep.mp3":        strings.Repeat("m", 1234),
+		"fields.md": "---\n" +
+			"title: \"  Titre {{ sub }}  \"\n" +
+			"sub: complet\n" +
+			"description: \"Résumé de {{ metadata.title }}\"\n" +
+			"date: 2024-03-10T09:30:00\n" +
+			"updated: \"2024-03-12\"\n" +
+			"tags: solo\n" +
+			"type: video\n" +
+			"lang: en\n" +
+			"image:\n  path: img/cover.png\n  alt: Couverture\n" +
+			"thumbnail: /img/thumb.png\n" +
+			"author:\n  name: Ada\n  email: ada@example.org\n  url: /equipe/ada/\n" +
+			"custom: {nested: [1, 2]}\n" +
+			"layout: x.njk\n" +
+			"---\nbody\n",
+		"img-src.md":   "---\ntitle: I\ndate: 2024-01-01\nimage: {src: /a.png, alt: A}\napercu: /t.png\n---\n",
+		"img-str.md":   "---\ntitle: I\ndate: 2024-01-01\nimage: /a.png\nimageAlt: Texte\nauthor: Nadia\n---\n",
+		"json-tags.md": "---\ntitle: T\ndate: 2024-01-01\ntags: [\"a\", \"b\", \"A\", \"posts\", \" \", 2024]\n---\n",
+		"id-uri.md":    "---\ntitle: T\ndate: 2024-01-01\nid: tag:example.org,2024:1\n---\n",
+		"id-rel.md":    "---\ntitle: T\ndate: 2024-01-01\nid: episodes/4\n---\n",
+		"id-num.md":    "---\ntitle: T\ndate: 2024-01-01\nid: 42\n---\n",
+		"video.md":     "---\ntitle: V\ndate: 2024-01-01\nembedVideoUrl: https://www.youtube.com/embed/abc?autoplay=1\napercu: /t.jpg\n---\nTexte.\n",
+		"video-en.md":  "---\ntitle: V\ndate: 2024-01-01\nlang: en\nembedVideoUrl: https://player.vimeo.com/video/7\n---\n",
+		"pod.md": "---\ntitle: P\ndate: 2024-01-01\n" +
+			"audio: {url: /media/ep.mp3, length: 5}\n" +
+			"enclosure:\n  - {url: https://cdn.example/e.mp4, length: 999}\n  - {url: /missing.bin, type: application/x-thing, length: \"500\"}\n" +
+			"video: /extra/x.ogg\n" +
+			"---\n",
+	}
+	opts := testOptions(t)
+	opts.MediaDirs = []string{media}
+	s := loadFiles(t, files, opts)
+	if len(s.Diagnostics) != 0 {
+		t.Errorf("diagnostics: %v", diagStrings(s))
+	}
+	pubs := bySource(s)
+	loc := paris(t)
+
+	f := pubs["fields.md"]
+	if f == nil {
+		t.Fatal("fields.md not loaded")
+	}
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"Title", f.Title, "Titre complet"},
+		{"Description", f.Description, "Résumé de Le site"},
+		{"Date", f.Date, time.Date(2024, 3, 10, 9, 30, 0, 0, loc)},
+		{"Updated", f.Updated, time.Date(2024, 3, 12, 0, 0, 0, 0, loc)},
+		{"Tags", f.Tags, []string{"solo"}},
+		{"Type", f.Type, "video"},
+		{"Lang", f.Lang, "en"},
+		{"Image", *f.Image, Image{URL: "https://example.org/fields/img/cover.png", Alt: "Couverture"}},
+		{"Thumbnail", f.Thumbnail, "https://example.org/img/thumb.png"},
+		{"Author", *f.Author, Author{Name: "Ada", Email: "ada@example.org", URL: "https://example.org/equipe/ada/"}},
+		{"Data.custom", f.Data["custom"], map[string]any{"nested": []any{int64(1), int64(2)}}},
+		{"Data.layout", f.Data["layout"], "x.njk"},
+		{"URL", f.URL, "https://example.org/fields/"},
+		{"ID", f.ID, "https://example.org/fields/"},
+		{"Path", f.Path, "/fields/"},
+
+		{"img-src Image", *pubs["img-src.md"].Image, Image{URL: "https://example.org/a.png", Alt: "A"}},
+		{"img-src Thumbnail", pubs["img-src.md"].Thumbnail, "https://example.org/t.png"},
+		{"img-str Image", *pubs["img-str.md"].Image, Image{URL: "https://example.org/a.png", Alt: "Texte"}},
+		{"img-str Thumbnail", pubs["img-str.md"].Thumbnail, "https://example.org/a.png"},
+		{"img-str Author", *pubs["img-str.md"].Author, Author{Name: "Nadia"}},
+		{"img-str Lang", pubs["img-str.md"].Lang, "fr"},
+		{"json-tags Tags", pubs["json-tags.md"].Tags, []string{"a", "b", "2024"}},
+		{"json-tags Author", pubs["json-tags.md"].Author, (*Author)(nil)},
+		{"json-tags Image", pubs["json-tags.md"].Image, (*Image)(nil)},
+		{"id-uri ID", pubs["id-uri.md"].ID, "tag:example.org,2024:1"},
+		{"id-uri URL", pubs["id-uri.md"].URL, "https://example.org/id-uri/"},
+		{"id-rel ID", pubs["id-rel.md"].ID, "https://example.org/episodes/4"},
+		{"id-num ID", pubs["id-num.md"].ID, "https://example.org/42"},
+		{"video VideoURL", pubs["video.md"].VideoURL, "https://www.youtube.com/watch?v=abc"},
+		{"video Thumbnail", pubs["video.md"].Thumbnail, "https://example.org/t.jpg"},
+		{"video-en VideoURL", pubs["video-en.md"].VideoURL, "https://vimeo.com/7"},
+		// audio, video, then enclosure, whatever the order in the file; a
+		// local file's size wins over the written length.
+		{"pod Enclosures", pubs["pod.md"].Enclosures, []Enclosure{
+			{URL: "https://example.org/media/ep.mp3", Type: "audio/mpeg", Length: 1234},
+			{URL: "https://example.org/extra/x.ogg", Type: "audio/ogg", Length: 42},
+			{URL: "https://cdn.example/e.mp4", Type: "video/mp4", Length: 999},
+			{URL: "https://example.org/missing.bin", Type: "application/x-thing", Length: 500},
+		}},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.what, c.got, c.want)
+		}
+	}
+	if f.Date.Location().String() != "Europe/Paris" || f.Updated.Location().String() != "Europe/Paris" {
+		t.Errorf("dates not in the site zone: %v %v", f.Date.Location(), f.Updated.Location())
+	}
+
+	if err := Render(context.Background(), s.Publications); err != nil {
+		t.Fatal(err)
+	}
+	if want := `<p><a href="https://www.youtube.com/watch?v=abc"><img src="https://example.org/t.jpg" alt="Regarder la vidéo : V"></a></p>` + "\n<p>Texte.</p>"; pubs["video.md"].Content != want {
+		t.Errorf("video content:\n%s\nwant\n%s", pubs["video.md"].Content, want)
+	}
+	if want := `<p><a href="https://vimeo.com/7">Watch the video: V</a></p>`; pubs["video-en.md"].Content != want {
+		t.Errorf("video-en content:\n%s\nwant\n%s", pubs["video-en.md"].Content, want)
+	}
+}
+
+func TestLoadURLs(t *testing.T) {
+	files := map[string]string{
+		"a/b/c.md":                              "---\ntitle: C\ndate: 2024-01-01\n---\n[up](../)\n",
+		"a/b/index.md":                          "---\ntitle: B\ndate: 2024-01-01\n---\n[c](c/)\n",
+		"index.md":                              "---\ntitle: Home\ndate: 2024-01-01\n---\n",
+		"guides/éco-conception/fiche outils.md": "---\ntitle: F\ndate: 2024-01-01\n---\n![i](img.png)\n",
+		"actualites/2024/x.md":                  "---\ntitle: X\ndate: 2024-01-01\n---\n",
+		"actualites/y.md":                       "---\ntitle: Y\ndate: 2024-01-01\npermalink: /special/\n---\n",
+		"blog/z.md":                             "---\ntitle: Mon Titre\ndate: 2024-01-01\npermalink: \"/blog/{{ page.fileSlug }}-{{ title | slug }}/index.html\"\n---\n",
+		"rel.md":                                "---\ntitle: R\ndate: 2024-01-01\npermalink: relative/path/\n---\n",
+		"dated.md":                              "---\ntitle: D\ndate: 2024-03-05\n---\n",
+		"media/a.mp3":                           "123",
+		"pod.md":                                "---\ntitle: P\ndate: 2024-01-01\naudio: /sub/media/a.mp3\n---\n",
+	}
+	opts := testOptions(t)
+	opts.SiteURL = "https://example.org/sub" // no trailing slash
+	opts.Permalinks = []PermalinkRule{
+		{Pattern: "actualites/**", Permalink: "/actualites/:slug/"},
+		{Pattern: "actualites/2024/**", Permalink: "/never/"}, // the first match wins
+		{Pattern: "dated.md", Permalink: "/:year/:month/:title/"},
+	}
+	s := loadFiles(t, files, opts)
+	if len(s.Diagnostics) != 0 {
+		t.Errorf("diagnostics: %v", diagStrings(s))
+	}
+	want := map[string]string{
+		"a/b/c.md":                              "https://example.org/sub/a/b/c/",
+		"a/b/index.md":                          "https://example.org/sub/a/b/",
+		"index.md":                              "https://example.org/sub/",
+		"guides/éco-conception/fiche outils.md": "https://example.org/sub/guides/%C3%A9co-conception/fiche%20outils/",
+		"actualites/2024/x.md":                  "https://example.org/sub/actualites/x/",
+		"actualites/y.md":                       "https://example.org/sub/special/",
+		"blog/z.md":                             "https://example.org/sub/blog/z-mon-titre/",
+		"rel.md":                                "https://example.org/sub/relative/path/",
+		"dated.md":                              "https://example.org/sub/2024/03/d/",
+		"pod.md":                                "https://example.org/sub/pod/",
+	}
+	pubs := bySource(s)
+	for src, u := range want {
+		p := pubs[src]
+		if p == nil {
+			t.Errorf("%s not loaded", src)
+			continue
+		}
+		if p.URL != u || p.ID != u || !strings.HasSuffix(u, p.Path) {
+			t.Errorf("%s: URL %q ID %q Path %q, want %q", src, p.URL, p.ID, p.Path, u)
+		}
+		if err := checkAbsURL(p.URL); err != nil {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+	if e := pubs["pod.md"].Enclosures; len(e) != 1 || e[0].Length != 3 {
+		t.Errorf("enclosure under a site sub-path: %+v", e)
+	}
+	if err := Render(context.Background(), s.Publications); err != nil {
+		t.Fatal(err)
+	}
+	contents := map[string]string{
+		"a/b/c.md":                              `<a href="https://example.org/sub/a/b/">up</a>`,
+		"a/b/index.md":                          `<a href="https://example.org/sub/a/b/c/">c</a>`,
+		"guides/éco-conception/fiche outils.md": `<img src="https://example.org/sub/guides/%C3%A9co-conception/fiche%20outils/img.png" alt="i">`,
+	}
+	for src, w := range contents {
+		if !strings.Contains(pubs[src].Content, w) {
+			t.Errorf("%s content %q lacks %q", src, pubs[src].Content, w)
+		}
+	}
+}
+
+func TestSiteTagsAndErrors(t *testing.T) {
+	s := &Site{
+		Publications: []*Publication{
+			{Tags: []string{"Vidéo", "Podcast"}},
+			{Tags: []string{"video", "éco"}},
+			{},
+		},
+		Upcoming: []*Publication{{Tags: []string{"futur"}}},
+		Diagnostics: []Diagnostic{
+			{Path: "a", Severity: Warning}, {Path: "b", Severity: Error}, {Path: "c", Severity: Error},
+		},
+	}
+	if got, want := s.Tags(), []string{"éco", "Podcast", "Vidéo"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Tags() = %q, want %q", got, want)
+	}
+	if s.Errors() != 2 {
+		t.Errorf("Errors() = %d", s.Errors())
+	}
+	if got := (&Site{}).Tags(); len(got) != 0 {
+		t.Errorf("empty site tags %q", got)
+	}
+}
+
+func TestLoadSiteTags(t *testing.T) {
+	files := map[string]string{
+		"a.md": "---\ntitle: A\ndate: 2024-01-02\ntags: [Vidéo, posts]\n---\n",
+		"b.md": "---\ntitle: B\ndate: 2024-01-01\ntags: [video, Achats]\n---\n",
+		"c.md": "---\ntitle: C\ndate: 2030-01-01\ntags: [futur]\n---\n",
+		"d.md": "---\ntitle: D\ndate: 2024-01-01\ntags: [brouillon]\ndraft: true\n---\n",
+	}
+	s := loadFiles(t, files, testOptions(t))
+	if got, want := s.Tags(), []string{"Achats", "Vidéo"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Tags() = %q, want %q", got, want)
+	}
+}
+
+func TestDiagnosticString(t *testing.T) {
+	tests := []struct {
+		d    Diagnostic
+		want string
+	}{
+		{Diagnostic{Path: "c/a.md", Line: 3, Severity: Error, Message: "bad"}, "c/a.md:3: error: bad"},
+		{Diagnostic{Path: "c/a.md", Line: 0, Severity: Warning, Message: "meh"}, "c/a.md: warning: meh"},
+	}
+	for _, tt := range tests {
+		if got := tt.d.String(); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestLoadFailures(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"f.md": "x"})
+	opts := testOptions(t)
+	if _, err := Load(context.Background(), filepath.Join(dir, "missing"), opts); err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing folder: %v", err)
+	}
+	if _, err := Load(context.Background(), filepath.Join(dir, "f.md"), opts); err == nil || !strings.Contains(err.Error(), "not a folder") {
+		t.Errorf("file instead of folder: %v", err)
+	}
+	bad := opts
+	bad.SiteURL = "example.org/"
+	if _, err := Load(context.Background(), dir, bad); err == nil || !strings.Contains(err.Error(), "not absolute") {
+		t.Errorf("relative site URL: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Load(ctx, dir, opts); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: %v", err)
+	}
+}
+
+func TestLoadUnreadableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every file")
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.md": "---\ntitle: A\ndate: 2024-01-01\n---\n", "b.md": "x"})
+	if err := os.Chmod(filepath.Join(dir, "b.md"), 0); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(context.Background(), dir, testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := diagStrings(s); len(got) != 1 || !strings.HasPrefix(got[0], "site/b.md: error: cannot read: permission denied") {
+		t.Errorf("diagnostics %v", got)
+	}
+}
+
+// Loading is parallel; its result must not depend on scheduling.
+func TestLoadIsDeterministic(t *testing.T) {
+	files := map[string]string{}
+	for i := 0; i < 60; i++ {
+		name := string(rune('a'+i%26)) + strings.Repeat("x", i/26) + ".md"
+		files[name] = "---\ntitle: T\ndate: 2024-01-0" + string(rune('1'+i%5)) + "\npermalink: /p" + string(rune('0'+i%7)) + "/\n---\n{% nope %}"
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	var first []string
+	for run := 0; run < 5; run++ {
+		s, err := Load(context.Background(), dir, testOptions(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := diagStrings(s)
+		for _, p := range s.Publications {
+			got = append(got, p.Source)
+		}
+		if run == 0 {
+			first = got
+		} else if !reflect.DeepEqual(got, first) {
+			t.Fatalf("run %d differs:\n%v\n%v", run, got, first)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package publication
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// PermalinkRule gives the files whose source path matches Pattern (a glob
+// relative to the content folder, "**" matching any number of folders) a URL
+// built from Permalink, where :slug, :title, :year, :month, :day, :path and
+// :dir are replaced.
+type PermalinkRule struct {
+	Pattern   string
+	Permalink string
+}
+
+// Slug turns a name into a URL-friendly form: lower case, accents folded,
+// anything but letters and digits turned into single dashes. Letters of
+// non-Latin scripts are kept (they are percent-encoded in URLs).
+func Slug(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	dash := false
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r == 'œ' || r == 'Œ':
+			b.WriteString("oe")
+			dash = false
+		case r == 'æ' || r == 'Æ':
+			b.WriteString("ae")
+			dash = false
+		case r == 'ß':
+			b.WriteString("ss")
+			dash = false
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+			dash = false
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	return strings.TrimRight(b.String(), "-")
+}
+
+// fileSlug is Eleventy's page.fileSlug: the file name without extension, or
+// the folder name for an index file.
+func fileSlug(source string) string {
+	base := path.Base(source)
+	name := strings.TrimSuffix(base, path.Ext(base))
+	if name == "index" {
+		dir := path.Dir(source)
+		if dir == "." {
+			return ""
+		}
+		return path.Base(dir)
+	}
+	return name
+}
+
+// defaultPath is Eleventy's URL for a source file: a/b/c.md → /a/b/c/,
+// a/b/index.md → /a/b/, unescaped.
+func defaultPath(source string) string {
+	stem := strings.TrimSuffix(source, path.Ext(source))
+	if path.Base(stem) == "index" {
+		stem = path.Dir(stem)
+	}
+	if stem == "." || stem == "" {
+		return "/"
+	}
+	return "/" + stem + "/"
+}
+
+// expandPermalink fills a permalink pattern for one publication.
+func expandPermalink(pattern, source, title string, date time.Time) string {
+	def := defaultPath(source)
+	dir := path.Dir(source)
+	if dir == "." {
+		dir = ""
+	}
+	r := strings.NewReplacer(
+		":slug", fileSlug(source),
+		":title", Slug(title),
+		":year", date.Format("2006"),
+		":month", date.Format("01"),
+		":day", date.Format("02"),
+		":path", strings.Trim(def, "/"),
+		":dir", dir,
+	)
+	return r.Replace(pattern)
+}
+
+// encodePath normalises a site path: leading slash, no "//", each segment
+// percent-encoded once (already-encoded segments are not encoded twice).
+func encodePath(p string) (string, error) {
+	if strings.ContainsAny(p, "?#") {
+		return "", fmt.Errorf("permalink %q must not contain ? or #", p)
+	}
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	segs := strings.Split(p, "/")
+	out := make([]string, 0, len(segs))
+	for i, s := range segs {
+		if s == "" && i != 0 && i != len(segs)-1 {
+			continue
+		}
+		if u, err := url.PathUnescape(s); err == nil {
+			s = u
+		}
+		// Checked once decoded: "%2e%2e" is ".." to every URL resolver.
+		if s == "." || s == ".." {
+			return "", fmt.Errorf("permalink %q must not contain . or .. segments", p)
+		}
+		out = append(out, url.PathEscape(s))
+	}
+	return strings.Join(out, "/"), nil
+}
+
+// matchGlob reports whether a slash-separated path matches a pattern where
+// "*" matches within a segment and "**" matches any number of segments.
+func matchGlob(pattern, name string) bool {
+	return matchSegs(strings.Split(pattern, "/"), strings.Split(name, "/"))
+}
+
+func matchSegs(pat, name []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			if len(pat) == 1 {
+				return true
+			}
+			for i := 0; i <= len(name); i++ {
+				if matchSegs(pat[1:], name[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(name) == 0 {
+			return false
+		}
+		if ok, err := path.Match(pat[0], name[0]); err != nil || !ok {
+			return false
+		}
+		pat, name = pat[1:], name[1:]
+	}
+	return len(name) == 0
+}
+
+// resolveURL makes ref absolute against base. It returns ref unchanged when
+// it cannot be parsed, so that no content is lost. An empty ref is the base
+// itself (RFC 3986), as it is for a browser on the page.
+func resolveURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if base == nil {
+		return ref
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	if u.IsAbs() {
+		return ref
+	}
+	return base.ResolveReference(u).String()
+}

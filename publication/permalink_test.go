@@ -1,0 +1,152 @@
+package publication
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSlug(t *testing.T) {
+	tests := map[string]string{
+		"Éco-conception":        "eco-conception",
+		"Œuvre d’art":           "oeuvre-d-art",
+		"  Hello,  World!  ":    "hello-world",
+		"Straße":                "strasse",
+		"Ça va ?":               "ca-va",
+		"2024 : bilan":          "2024-bilan",
+		"C++ & Go":              "c-go",
+		"Ex-æquo":               "ex-aequo",
+		"日本語":                   "日本語",
+		"":                      "",
+		"   ":                   "",
+		"---":                   "",
+		"video":                 "video",
+		"Numérique Responsable": "numerique-responsable",
+	}
+	for in, want := range tests {
+		if got := Slug(in); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDefaultPathAndFileSlug(t *testing.T) {
+	tests := []struct{ source, path, slug string }{
+		{"a/b/c.md", "/a/b/c/", "c"},
+		{"a/b/index.md", "/a/b/", "b"},
+		{"index.md", "/", ""},
+		{"page.markdown", "/page/", "page"},
+		{"guides/éco-conception/fiche outils.md", "/guides/éco-conception/fiche outils/", "fiche outils"},
+	}
+	for _, tt := range tests {
+		if got := defaultPath(tt.source); got != tt.path {
+			t.Errorf("defaultPath(%q) = %q, want %q", tt.source, got, tt.path)
+		}
+		if got := fileSlug(tt.source); got != tt.slug {
+			t.Errorf("fileSlug(%q) = %q, want %q", tt.source, got, tt.slug)
+		}
+	}
+}
+
+func TestEncodePath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/guides/éco-conception/fiche outils/", "/guides/%C3%A9co-conception/fiche%20outils/"},
+		{"/guides/%C3%A9co-conception/fiche%20outils/", "/guides/%C3%A9co-conception/fiche%20outils/"},
+		{"a/b", "/a/b"},
+		{"//a//b/", "/a/b/"},
+		{"/", "/"},
+		{"/100%/", "/100%25/"},
+		{"/a%2Fb/", "/a%2Fb/"},
+		{"/C++ & Go/", "/C++%20&%20Go/"},
+		{"/feed.xml", "/feed.xml"},
+		{"/日本/", "/%E6%97%A5%E6%9C%AC/"},
+	}
+	for _, tt := range tests {
+		got, err := encodePath(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("encodePath(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			continue
+		}
+		if _, err := url.Parse(testSiteURL + strings.TrimPrefix(got, "/")); err != nil {
+			t.Errorf("encodePath(%q) = %q is not a valid URL path: %v", tt.in, got, err)
+		}
+	}
+	for _, bad := range []string{"/a?b/", "/a#b/", "/a/../b/", "/./", "/a/%2e%2e/b/", "/a/%2E/b/"} {
+		if got, err := encodePath(bad); err == nil {
+			t.Errorf("encodePath(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestExpandPermalink(t *testing.T) {
+	date := time.Date(2024, 3, 5, 0, 0, 0, 0, paris(t))
+	tests := []struct{ pattern, source, want string }{
+		{"/actualites/:slug/", "actualites/2024/lancement.md", "/actualites/lancement/"},
+		{"/actualites/:slug/", "actualites/2024/index.md", "/actualites/2024/"},
+		{"/:year/:month/:day/:title/", "blog/x.md", "/2024/03/05/l-ete-a-paris/"},
+		{"/archive/:path/", "blog/a/x.md", "/archive/blog/a/x/"},
+		{"/:dir/:slug.html", "blog/a/x.md", "/blog/a/x.html"},
+		{"/:dir/:slug/", "x.md", "//x/"},
+	}
+	for _, tt := range tests {
+		if got := expandPermalink(tt.pattern, tt.source, "L’été à Paris", date); got != tt.want {
+			t.Errorf("expandPermalink(%q, %q) = %q, want %q", tt.pattern, tt.source, got, tt.want)
+		}
+	}
+}
+
+func TestMatchGlob(t *testing.T) {
+	tests := []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"actualites/**", "actualites/x.md", true},
+		{"actualites/**", "actualites/2024/x.md", true},
+		{"actualites/**", "autres/x.md", false},
+		{"actualites/**", "actualites-bis/x.md", false},
+		{"README.md", "README.md", true},
+		{"README.md", "guides/README.md", false},
+		{"**/README.md", "guides/README.md", true},
+		{"**/README.md", "README.md", true},
+		{"*.md", "x.md", true},
+		{"*.md", "a/x.md", false},
+		{"a/*/c.md", "a/b/c.md", true},
+		{"a/*/c.md", "a/b/d/c.md", false},
+		{"a/**/c.md", "a/b/d/c.md", true},
+		{"[", "[", false},
+	}
+	for _, tt := range tests {
+		if got := matchGlob(tt.pattern, tt.name); got != tt.want {
+			t.Errorf("matchGlob(%q, %q) = %v, want %v", tt.pattern, tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestResolveURL(t *testing.T) {
+	base, _ := url.Parse("https://example.org/a/b/")
+	tests := map[string]string{
+		"c":                       "https://example.org/a/b/c",
+		"../x.png":                "https://example.org/a/x.png",
+		"/x/":                     "https://example.org/x/",
+		"//cdn.example.net/x.js":  "https://cdn.example.net/x.js",
+		"#top":                    "https://example.org/a/b/#top",
+		"?q=1":                    "https://example.org/a/b/?q=1",
+		"  c  ":                   "https://example.org/a/b/c",
+		"mailto:a@example.org":    "mailto:a@example.org",
+		"https://other.example/x": "https://other.example/x",
+		"fiche outils/":           "https://example.org/a/b/fiche%20outils/",
+		"":                        "https://example.org/a/b/",
+		"   ":                     "https://example.org/a/b/",
+		"%zz":                     "%zz",
+		"/guides/éco-conception/": "https://example.org/guides/%C3%A9co-conception/",
+	}
+	for in, want := range tests {
+		if got := resolveURL(base, in); got != want {
+			t.Errorf("resolveURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := resolveURL(nil, "x"); got != "x" {
+		t.Errorf("nil base: %q", got)
+	}
+}

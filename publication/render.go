@@ -1,0 +1,519 @@
+package publication
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	gmrenderer "github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+	"golang.org/x/net/html"
+)
+
+// Render turns the Markdown bodies of the given publications into clean HTML
+// with absolute URLs (Publication.Content), using every CPU. Publications
+// already rendered are left as they are, so callers render only what some
+// output includes.
+func Render(ctx context.Context, pubs []*Publication) error {
+	todo := make([]*Publication, 0, len(pubs))
+	for _, p := range pubs {
+		if !p.rendered {
+			todo = append(todo, p)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	policy := newPolicy()
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(todo) {
+		workers = len(todo)
+	}
+	var wg sync.WaitGroup
+	next := make(chan *Publication, workers*4)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := newRenderer(policy)
+			for p := range next {
+				p.Content = r.render(p)
+				p.body = nil
+				p.rendered = true
+			}
+		}()
+	}
+	var err error
+	for _, p := range todo {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		next <- p
+	}
+	close(next)
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("publication: render: %w", err)
+	}
+	return nil
+}
+
+// renderer holds one goroutine's Markdown engines and buffers. Markdown's
+// own output is safe by construction (text escaped, URLs checked and made
+// absolute in the AST); only the raw HTML that editors wrote goes through
+// rewriteHTML and the bluemonday policy, fragment by fragment, which costs a
+// fraction of sanitising whole documents.
+type renderer struct {
+	md        goldmark.Markdown // without bare-URL linkification
+	mdLinkify goldmark.Markdown // with it, for bodies that hold a bare URL
+	raw       *rawHTML
+	mdBuf     bytes.Buffer
+}
+
+func newRenderer(policy *bluemonday.Policy) *renderer {
+	raw := &rawHTML{policy: policy}
+	build := func(linkify bool) goldmark.Markdown {
+		exts := []goldmark.Extender{
+			extension.Strikethrough,
+			extension.TaskList,
+			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
+		}
+		if linkify {
+			exts = append(exts, extension.Linkify)
+		}
+		return goldmark.New(
+			goldmark.WithExtensions(exts...),
+			goldmark.WithParserOptions(
+				parser.WithAutoHeadingID(),
+				parser.WithASTTransformers(util.Prioritized(raw, 100)),
+			),
+			goldmark.WithRendererOptions(gmrenderer.WithNodeRenderers(util.Prioritized(raw, 100))),
+		)
+	}
+	return &renderer{md: build(false), mdLinkify: build(true), raw: raw}
+}
+
+// mayLinkify reports whether a body may hold a bare URL or e-mail address
+// that GFM's extended autolinks would turn into a link.
+func mayLinkify(body []byte) bool {
+	return bytes.Contains(body, []byte("://")) || bytes.Contains(body, []byte("www.")) || bytes.IndexByte(body, '@') >= 0
+}
+
+func (r *renderer) render(p *Publication) string {
+	r.mdBuf.Reset()
+	r.raw.base, _ = url.Parse(p.URL)
+	r.raw.lang = p.Lang
+	md := r.md
+	if mayLinkify(p.body) {
+		md = r.mdLinkify
+	}
+	ctx := parser.NewContext(parser.WithIDs(&headingIDs{seen: map[string]bool{}}))
+	if err := md.Convert(p.body, &r.mdBuf, parser.WithContext(ctx)); err != nil {
+		// goldmark only fails on writer errors, which a bytes.Buffer has none of.
+		return ""
+	}
+	return strings.TrimSpace(r.mdBuf.String())
+}
+
+// rawHTML makes the URLs of Markdown links and images absolute (an AST
+// transformer) and renders the raw HTML of a body cleaned (a node renderer).
+// It holds the document being rendered, so each goroutine has its own.
+type rawHTML struct {
+	policy *bluemonday.Policy
+	base   *url.URL
+	lang   string
+	buf    bytes.Buffer
+	out    bytes.Buffer
+}
+
+// parseableAbs reports whether u is an absolute URL that parses: resolveURL
+// leaves what does not parse ("%", "1:2") as it is, and no reader could
+// follow it.
+func parseableAbs(u string) bool {
+	v, err := url.Parse(u)
+	return err == nil && v.IsAbs()
+}
+
+// Transform rewrites link and image destinations against the document's
+// URL and unlinks those with a dangerous scheme.
+func (h *rawHTML) Transform(doc *ast.Document, reader text.Reader, _ parser.Context) {
+	source := reader.Source()
+	var unlink []ast.Node
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch x := n.(type) {
+		case *ast.Link:
+			dest := resolveURL(h.base, string(x.Destination))
+			if unsafeURL(string(x.Destination)) || !parseableAbs(dest) {
+				unlink = append(unlink, x)
+				break
+			}
+			x.Destination = []byte(dest)
+		case *ast.Image:
+			dest := resolveURL(h.base, string(x.Destination))
+			if unsafeURL(string(x.Destination)) || !parseableAbs(dest) {
+				unlink = append(unlink, x)
+				break
+			}
+			x.Destination = []byte(dest)
+		case *ast.AutoLink:
+			u := string(x.URL(source))
+			if x.AutoLinkType == ast.AutoLinkEmail {
+				u = "mailto:" + u // as goldmark renders it
+			}
+			if unsafeURL(u) || !parseableAbs(u) {
+				unlink = append(unlink, x)
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	h.dropSkippedContent(doc, source)
+	for _, n := range unlink {
+		parent := n.Parent()
+		if parent == nil {
+			continue
+		}
+		if al, ok := n.(*ast.AutoLink); ok {
+			parent.ReplaceChild(parent, n, ast.NewString(al.Label(source)))
+			continue
+		}
+		for c := n.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			parent.InsertBefore(parent, n, c)
+			c = next
+		}
+		parent.RemoveChild(parent, n)
+	}
+}
+
+// dropSkippedContent removes the Markdown nodes that stand between an inline
+// raw tag opening an element whose content is dropped (<script>, <style>,
+// <iframe>, …) and its closing tag, as a whole-document sanitiser would.
+func (h *rawHTML) dropSkippedContent(doc ast.Node, source []byte) {
+	var opened []*ast.RawHTML
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if raw, ok := n.(*ast.RawHTML); ok && entering {
+			opened = append(opened, raw)
+		}
+		return ast.WalkContinue, nil
+	})
+	for _, raw := range opened {
+		if raw.Parent() == nil {
+			continue // already removed as the content of an earlier one
+		}
+		name := skippedAtEnd(rawValue(raw, source))
+		if name == "" {
+			continue
+		}
+		for sib := raw.NextSibling(); sib != nil; {
+			if r, ok := sib.(*ast.RawHTML); ok && bytes.Contains(bytes.ToLower(rawValue(r, source)), []byte("</"+name)) {
+				break
+			}
+			next := sib.NextSibling()
+			raw.Parent().RemoveChild(raw.Parent(), sib)
+			sib = next
+		}
+	}
+}
+
+func rawValue(n *ast.RawHTML, source []byte) []byte {
+	var b []byte
+	for i := 0; i < n.Segments.Len(); i++ {
+		seg := n.Segments.At(i)
+		b = append(b, seg.Value(source)...)
+	}
+	return b
+}
+
+// skippedAtEnd returns the element whose content rewriteHTML would still be
+// dropping at the end of frag, or "".
+func skippedAtEnd(frag []byte) string {
+	z := html.NewTokenizer(bytes.NewReader(frag))
+	skip := ""
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return skip
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			if skip == "" && (droppedElems[string(name)] || string(name) == "iframe") {
+				skip = string(name)
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			if string(name) == skip {
+				skip = ""
+			}
+		}
+	}
+}
+
+// RegisterFuncs renders raw HTML, inline and in blocks, through rewriteHTML
+// and the bluemonday policy.
+func (h *rawHTML) RegisterFuncs(reg gmrenderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindRawHTML, h.renderInline)
+	reg.Register(ast.KindHTMLBlock, h.renderBlock)
+}
+
+func (h *rawHTML) renderInline(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkSkipChildren, nil
+	}
+	n := node.(*ast.RawHTML)
+	h.buf.Reset()
+	for i := 0; i < n.Segments.Len(); i++ {
+		seg := n.Segments.At(i)
+		h.buf.Write(seg.Value(source))
+	}
+	h.clean(w)
+	return ast.WalkSkipChildren, nil
+}
+
+func (h *rawHTML) renderBlock(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	n := node.(*ast.HTMLBlock)
+	h.buf.Reset()
+	for i := 0; i < n.Lines().Len(); i++ {
+		line := n.Lines().At(i)
+		h.buf.Write(line.Value(source))
+	}
+	if n.HasClosure() {
+		h.buf.Write(n.ClosureLine.Value(source))
+	}
+	h.clean(w)
+	return ast.WalkContinue, nil
+}
+
+// clean writes the raw HTML collected in h.buf, rewritten and sanitised.
+func (h *rawHTML) clean(w util.BufWriter) {
+	h.out.Reset()
+	rewriteHTML(&h.out, h.buf.Bytes(), h.base, h.lang)
+	_, _ = w.Write(h.policy.SanitizeBytes(h.out.Bytes()))
+}
+
+var languageClass = regexp.MustCompile(`^language-[\w+#.-]+$`)
+
+// newPolicy is the allow-list applied after rewriting: structure, text,
+// tables, figures, media, and links with safe schemes. No style, no script,
+// no event handler, no iframe, no form.
+func newPolicy() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowURLSchemes("http", "https", "mailto", "tel")
+	p.RequireParseableURLs(true)
+	p.AllowRelativeURLs(true)
+	p.AllowElements("p", "br", "hr", "strong", "em", "b", "i", "u", "s", "del", "ins", "sub", "sup",
+		"code", "pre", "kbd", "samp", "var", "mark", "small", "cite", "span", "div", "section",
+		"article", "aside", "header", "footer", "figure", "figcaption", "details", "summary",
+		"ul", "ol", "li", "dl", "dt", "dd", "blockquote", "q", "abbr", "time", "picture",
+		"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col")
+	p.AllowAttrs("id").Matching(regexp.MustCompile(`^[\p{L}\p{N}_:.-]+$`)).OnElements("h1", "h2", "h3", "h4", "h5", "h6")
+	p.AllowElements("h1", "h2", "h3", "h4", "h5", "h6")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowAttrs("title").Globally()
+	p.AllowAttrs("lang", "dir").Globally()
+	p.AllowAttrs("hreflang").OnElements("a")
+	p.AllowAttrs("src", "alt", "width", "height", "srcset", "sizes", "loading").OnElements("img")
+	p.AllowAttrs("srcset", "media", "type", "src").OnElements("source")
+	p.AllowAttrs("src", "poster", "controls", "preload", "width", "height").OnElements("video")
+	p.AllowAttrs("src", "controls", "preload").OnElements("audio")
+	p.AllowElements("audio", "video", "source")
+	p.AllowAttrs("cite").OnElements("blockquote", "q", "del", "ins")
+	p.AllowAttrs("datetime").OnElements("time", "del", "ins")
+	p.AllowAttrs("start", "reversed", "type").OnElements("ol")
+	p.AllowAttrs("colspan", "rowspan", "scope", "align").OnElements("th", "td")
+	p.AllowAttrs("span").OnElements("col", "colgroup")
+	p.AllowAttrs("open").OnElements("details")
+	p.AllowAttrs("class").Matching(languageClass).OnElements("code")
+	p.AllowAttrs("checked", "disabled", "type").OnElements("input")
+	p.AllowElements("input")
+	return p
+}
+
+// urlAttrs are the attributes whose value is one URL.
+var urlAttrs = map[string]bool{"href": true, "src": true, "poster": true, "cite": true, "data": true, "action": true, "formaction": true, "background": true, "longdesc": true, "usemap": true, "xlink:href": true}
+
+// dropped elements are removed with their content.
+var droppedElems = map[string]bool{"script": true, "style": true, "noscript": true, "template": true, "object": true, "applet": true, "form": true, "select": true, "textarea": true, "button": true, "link": true, "meta": true, "base": true}
+
+// voidElems are dropped elements that have no end tag, hence no content.
+var voidElems = map[string]bool{"link": true, "meta": true, "base": true}
+
+// rewriteHTML copies an HTML fragment to w with every relative URL made
+// absolute against base, iframes and embeds turned into links to what they
+// showed, and style, script, event handlers and javascript: URLs removed.
+func rewriteHTML(w *bytes.Buffer, src []byte, base *url.URL, lang string) {
+	z := html.NewTokenizer(bytes.NewReader(src))
+	skip := "" // the element whose content is being dropped
+	for {
+		tt := z.Next()
+		if tt == html.SelfClosingTagToken {
+			// The tokenizer reads what follows <iframe/>, <script/>… as raw
+			// text; the sanitizer, which never sees those tags, would read it
+			// as markup whose URLs were not rewritten.
+			z.NextIsNotRawText()
+		}
+		switch tt {
+		case html.ErrorToken:
+			return
+		case html.CommentToken, html.DoctypeToken:
+			continue
+		case html.TextToken:
+			if skip == "" {
+				w.Write(z.Raw())
+			}
+			continue
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			if skip != "" {
+				if string(name) == skip {
+					skip = ""
+				}
+				continue
+			}
+			if droppedElems[string(name)] || string(name) == "iframe" || string(name) == "embed" {
+				continue
+			}
+			w.Write(z.Raw())
+			continue
+		}
+		if skip != "" {
+			continue
+		}
+		tok := z.Token()
+		switch {
+		case tok.Data == "iframe" || tok.Data == "embed":
+			src := attr(tok, "src")
+			if tt == html.StartTagToken && tok.Data == "iframe" {
+				skip = "iframe"
+			}
+			target := watchURL("", src)
+			if target == "" || unsafeURL(target) {
+				continue
+			}
+			label := attr(tok, "title")
+			if label == "" {
+				label = "Voir le contenu intégré"
+				if strings.HasPrefix(lang, "en") {
+					label = "View the embedded content"
+				}
+			}
+			w.WriteString(`<a href="`)
+			w.WriteString(html.EscapeString(resolveURL(base, target)))
+			w.WriteString(`">`)
+			w.WriteString(html.EscapeString(label))
+			w.WriteString(`</a>`)
+			continue
+		case droppedElems[tok.Data]:
+			if tt == html.StartTagToken && !voidElems[tok.Data] {
+				skip = tok.Data
+			}
+			continue
+		}
+		attrs := tok.Attr[:0]
+		for _, a := range tok.Attr {
+			key := strings.ToLower(a.Key)
+			switch {
+			case key == "style" || strings.HasPrefix(key, "on") || key == "srcdoc" || key == "class" && tok.Data != "code":
+				continue
+			case key == "srcset":
+				a.Val = rewriteSrcset(base, a.Val)
+			case urlAttrs[key]:
+				if unsafeURL(a.Val) {
+					continue
+				}
+				a.Val = resolveURL(base, a.Val)
+			}
+			attrs = append(attrs, a)
+		}
+		tok.Attr = attrs
+		w.WriteString(tok.String())
+	}
+}
+
+func attr(t html.Token, key string) string {
+	for _, a := range t.Attr {
+		if strings.EqualFold(a.Key, key) {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// unsafeURL reports a URL that runs code or embeds a document, or an
+// http(s) URL without a host ("https:x"), which each reader would resolve
+// in its own way.
+func unsafeURL(v string) bool {
+	s := strings.ToLower(strings.Map(func(r rune) rune {
+		if r <= ' ' {
+			return -1
+		}
+		return r
+	}, v))
+	if strings.HasPrefix(s, "http:") || strings.HasPrefix(s, "https:") {
+		u, err := url.Parse(strings.TrimSpace(v))
+		return err == nil && u.Host == ""
+	}
+	return strings.HasPrefix(s, "javascript:") || strings.HasPrefix(s, "vbscript:") || strings.HasPrefix(s, "data:") && !strings.HasPrefix(s, "data:image/")
+}
+
+// rewriteSrcset makes every URL of a srcset list absolute.
+func rewriteSrcset(base *url.URL, v string) string {
+	parts := strings.Split(v, ",")
+	out := make([]string, 0, len(parts))
+	for _, c := range parts {
+		fields := strings.Fields(c)
+		if len(fields) == 0 || unsafeURL(fields[0]) {
+			continue
+		}
+		fields[0] = resolveURL(base, fields[0])
+		out = append(out, strings.Join(fields, " "))
+	}
+	return strings.Join(out, ", ")
+}
+
+// headingIDs gives headings readable, unique ids made with Slug, so that
+// accented titles keep their letters ("Séance" → "seance").
+type headingIDs struct {
+	seen map[string]bool
+	next map[string]int // the next suffix to try for a base id
+}
+
+// Generate returns a new id for a heading's text.
+func (h *headingIDs) Generate(value []byte, _ ast.NodeKind) []byte {
+	base := Slug(string(value))
+	if base == "" {
+		base = "section"
+	}
+	id := base
+	if h.seen[id] {
+		if h.next == nil {
+			h.next = map[string]int{}
+		}
+		i := h.next[base]
+		for i++; h.seen[base+"-"+strconv.Itoa(i)]; i++ {
+		}
+		h.next[base] = i
+		id = base + "-" + strconv.Itoa(i)
+	}
+	h.seen[id] = true
+	return []byte(id)
+}
+
+// Put records an id written by hand so that generated ones avoid it.
+func (h *headingIDs) Put(value []byte) { h.seen[string(value)] = true }

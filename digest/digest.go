@@ -31,8 +31,12 @@ type Settings struct {
 	SubjectFR, SubjectEN string
 	// ListID is the List-Id identifier (e.g. "bulletin.example.org").
 	ListID string
-	// UnsubscribeMailto is the address of the List-Unsubscribe mailto.
+	// UnsubscribeMailto is the address of the List-Unsubscribe mailto;
+	// empty means From's address.
 	UnsubscribeMailto string
-	// Location is the time zone dates are shown in.
+	// Location is the time zone dates are shown in (nil = UTC).
 	Location *time.Location
+	// Lang is the language of subscribers who have none: "fr" (the
+	// default) or "en" (the site's language).
+	Lang string
 }

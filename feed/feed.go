@@ -98,8 +98,11 @@ type Output struct {
 
 // Set is a plan of feeds: which exist, which publications each contains.
 type Set struct {
-	opts    Options
-	pubs    []*publication.Publication // sorted newest first, ids unique
+	opts Options
+	pubs []*publication.Publication // sorted newest first, ids unique
+	// updated holds the Updated instants made distinct (see
+	// distinctUpdated), for the publications that share theirs.
+	updated map[*publication.Publication]time.Time
 	feeds   []*feedSpec
 	outputs []Output
 	xslHref string
@@ -125,6 +128,7 @@ type feedSpec struct {
 // by Err, Generate and Build.
 func Plan(pubs []*publication.Publication, opts Options) *Set {
 	s := &Set{opts: opts, pubs: sortPubs(pubs)}
+	s.updated = distinctUpdated(s.pubs)
 	var errs []error
 	if u, err := url.Parse(opts.SiteURL); err != nil || !u.IsAbs() || u.Host == "" {
 		errs = append(errs, fmt.Errorf("feed: site URL %q is not an absolute URL", opts.SiteURL))
@@ -203,8 +207,8 @@ func (s *Set) add(f *feedSpec, rssPath, atomPath, jsonPath string) {
 		f.items, f.idx = f.items[:s.opts.Limit], f.idx[:s.opts.Limit]
 	}
 	for _, p := range f.items {
-		if p.Updated.After(f.updated) {
-			f.updated = p.Updated
+		if u := s.updatedOf(p); u.After(f.updated) {
+			f.updated = u
 		}
 		if p.Date.After(f.published) {
 			f.published = p.Date
@@ -365,6 +369,59 @@ func sortPubs(in []*publication.Publication) []*publication.Publication {
 		seen[p.ID] = true
 		return dup
 	})
+}
+
+// updatedOf is the last-modified instant written for p.
+func (s *Set) updatedOf(p *publication.Publication) time.Time {
+	if u, ok := s.updated[p]; ok {
+		return u
+	}
+	return p.Updated
+}
+
+// distinctUpdated gives the publications that share their Updated instant
+// with others (typically pages dated by day only, all at midnight) distinct
+// instants, a few seconds apart, and returns them; the others are absent.
+// The feed validator warns about two Atom entries with the same updated
+// (DuplicateUpdated): readers use it to tell entries' versions apart. Of a
+// group, the last in feed order (pubs: newest first, then by id) keeps the
+// instant and each one before it gets the next free second after the one
+// below, so that within a group sorting by updated agrees with the feed,
+// and a day-only date stays on its day. Computed once over all
+// publications, so an entry has the same updated in every feed and format.
+// An entry's instant moves by a second or two when another publication
+// with the same instant appears: the price of telling them apart without
+// inventing times of day.
+func distinctUpdated(pubs []*publication.Publication) map[*publication.Publication]time.Time {
+	groups := make(map[int64][]*publication.Publication, len(pubs))
+	for _, p := range pubs {
+		k := p.Updated.UnixNano()
+		groups[k] = append(groups[k], p)
+	}
+	if len(groups) == len(pubs) {
+		return nil
+	}
+	keys := make([]int64, 0, len(groups))
+	for k, g := range groups {
+		if len(g) > 1 {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	out := make(map[*publication.Publication]time.Time)
+	for _, k := range keys {
+		g := groups[k]
+		t := g[len(g)-1].Updated
+		for i := len(g) - 2; i >= 0; i-- {
+			t = t.Add(time.Second)
+			for groups[t.UnixNano()] != nil {
+				t = t.Add(time.Second)
+			}
+			groups[t.UnixNano()] = g[i : i+1]
+			out[g[i]] = t
+		}
+	}
+	return out
 }
 
 // slug turns a tag or type into a path segment with publication.Slug. A

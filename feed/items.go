@@ -69,7 +69,7 @@ func (s *Set) fillRSS(r *rssItem, p *publication.Publication) {
 	}
 	r.Guid = &r.guid
 	r.PubDate = rfc822(p.Date)
-	r.Updated = rfc3339(p.Updated)
+	r.Updated = rfc3339(s.updatedOf(p))
 	r.Author, r.Creator = rssPerson(c.author)
 	r.Categories = c.tags
 	r.Language = c.lang
@@ -102,7 +102,7 @@ func (s *Set) fillAtom(a *atomEntry, p *publication.Publication) {
 	a.Lang = c.lang
 	a.Title = c.title
 	a.Id = p.ID
-	a.Updated = rfc3339(p.Updated)
+	a.Updated = rfc3339(s.updatedOf(p))
 	a.Published = rfc3339(p.Date)
 	links = append(links, feeds.AtomLink{Href: p.URL, Rel: "alternate", Type: "text/html"})
 	for _, e := range p.Enclosures {
@@ -119,8 +119,14 @@ func (s *Set) fillAtom(a *atomEntry, p *publication.Publication) {
 		links = append(links, feeds.AtomLink{Href: p.VideoURL, Rel: "related", Type: "text/html"})
 	}
 	a.Links = links
-	if p.Description != "" {
+	switch {
+	case p.Description != "":
 		a.summary = feeds.AtomSummary{Content: p.Description, Type: "text"}
+		a.Summary = &a.summary
+	case p.Content == "":
+		// An entry needs some text besides its title (MissingTextualContent):
+		// for a page without body nor description, the title stands in.
+		a.summary = feeds.AtomSummary{Content: c.title, Type: "text"}
 		a.Summary = &a.summary
 	}
 	if person := atomPerson(c.author, s.opts.SiteTitle); person != nil {
@@ -153,7 +159,7 @@ func (s *Set) fillJSON(j *jsonItem, p *publication.Publication) {
 		j.Image = p.Image.URL
 	}
 	j.Published = rfc3339(p.Date)
-	j.Modified = rfc3339(p.Updated)
+	j.Modified = rfc3339(s.updatedOf(p))
 	if ja := jsonAuthor(c.author); ja != nil {
 		j.author = *ja
 		j.authors[0] = &j.author

@@ -147,6 +147,9 @@ func checkHTML(t *testing.T, where, html string) {
 			t.Errorf("%s: relative URL %q in HTML (ContainsRelRef)", where, m[1])
 		}
 	}
+	if msg := htmlParseProblem(html); msg != "" {
+		t.Errorf("%s: %s (NotHtml: the validator parses content with html5lib in strict mode)", where, msg)
+	}
 }
 
 // checkPrefixes checks that every prefix used is declared on the root with
@@ -335,6 +338,9 @@ func checkRSS(t *testing.T, doc, selfURL string) {
 		if e := it.one("enclosure"); e != nil {
 			u, _ := e.attr("url")
 			checkAbsolute(t, where+" enclosure", u)
+			if !validatorHTTPURL(u) {
+				t.Errorf("%s: enclosure url %q is not an http(s) URL with a dotted host or IPv4 address (InvalidURLAttribute)", where, u)
+			}
 			typ, _ := e.attr("type")
 			if !mimeRe.MatchString(typ) {
 				t.Errorf("%s: enclosure type %q (InvalidMIMEAttribute)", where, typ)
@@ -402,6 +408,7 @@ func checkAtom(t *testing.T, doc, selfURL string) {
 	}
 	seenEntry := false
 	ids := map[string]bool{}
+	updated := map[string]string{}
 	for _, c := range root.children {
 		if c.name() != "entry" {
 			if seenEntry {
@@ -426,6 +433,10 @@ func checkAtom(t *testing.T, doc, selfURL string) {
 			t.Errorf("%s: blank title (NotBlank)", where)
 		}
 		checkRFC3339(t, where+" updated", c.one("updated").text)
+		if other, dup := updated[c.one("updated").text]; dup {
+			t.Errorf("%s: same updated %s as entry %s (DuplicateUpdated)", where, c.one("updated").text, other)
+		}
+		updated[c.one("updated").text] = id
 		if p := c.one("published"); p != nil {
 			checkRFC3339(t, where+" published", p.text)
 		}
@@ -479,6 +490,12 @@ func checkAtom(t *testing.T, doc, selfURL string) {
 }
 
 func TestValidatorRules(t *testing.T) {
+	// Raw HTML whose editor closed a div too many, or never closed one, as
+	// in the shared corpus.
+	unbalanced := renderMarkdown(t, map[string]string{
+		"extra-end":   "<div>\n<div>\n<h2>Titre</h2>\n</div>\n</div>\n</div>\n\nSuite.\n",
+		"missing-end": "<section>\n<div class=\"fr-table\">\n<table>\n<tr><td>1</td></tr>\n</table>\n</section>\n\nSuite.\n",
+	})
 	tests := []struct {
 		name   string
 		modify func(*Options, []*publication.Publication)
@@ -499,6 +516,20 @@ func TestValidatorRules(t *testing.T) {
 		{"email-only authors", func(o *Options, pubs []*publication.Publication) {
 			o.Author = publication.Author{Email: "site@exemple.org"}
 			pubs[1].Author = &publication.Author{Email: "zoe@exemple.org"}
+		}},
+		{"entries dated by day only, all the same day", func(_ *Options, pubs []*publication.Publication) {
+			for _, p := range pubs {
+				p.Date, p.Updated = date("2024-05-10 00:00"), date("2024-05-10 00:00")
+			}
+		}},
+		{"page without body nor description", func(_ *Options, pubs []*publication.Publication) {
+			for _, p := range pubs {
+				p.Content, p.Description = "", ""
+			}
+		}},
+		{"raw HTML left unbalanced by its editor", func(_ *Options, pubs []*publication.Publication) {
+			pubs[0].Content = unbalanced["extra-end"]
+			pubs[3].Content = unbalanced["missing-end"]
 		}},
 	}
 	for _, tt := range tests {

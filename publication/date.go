@@ -40,6 +40,15 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
+	// The common date-only and local forms first: no layout with a zone can
+	// read them, so trying those first is only slower.
+	if !mayHaveZone(s) {
+		for _, l := range localLayouts {
+			if t, err := time.ParseInLocation(l, s, loc); err == nil {
+				return t, nil
+			}
+		}
+	}
 	// ParseInLocation, so that a zone abbreviation ("CEST") is read in the
 	// site's zone instead of as UTC; numeric offsets are unaffected.
 	for _, l := range zonedLayouts {
@@ -70,4 +79,16 @@ func dateValue(v any, loc *time.Location) (time.Time, error) {
 	default:
 		return time.Time{}, fmt.Errorf("unparseable date %v (use 2006-01-02)", x)
 	}
+}
+
+// mayHaveZone reports a date that may carry an offset or a zone name: a
+// letter at the start (a day name), or Z, + or - after the date part.
+func mayHaveZone(s string) bool {
+	if s[0] < '0' || s[0] > '9' {
+		return true
+	}
+	if len(s) <= 10 {
+		return false
+	}
+	return strings.ContainsAny(s[10:], "Zz+-") || strings.IndexFunc(s[10:], func(r rune) bool { return r >= 'A' && r <= 'z' && r != 'T' && r != 't' }) >= 0
 }

@@ -9,13 +9,13 @@ import (
 
 // parseFlatYAML parses, quickly, the front matter most files have: one
 // "key: value" per line with plain, quoted or date values and flow lists of
-// those, blank lines and comment lines. For anything else (nesting, numbers,
+// those, one level of nested mapping or block list of such values, blank
+// lines and comment lines. For anything else (deeper nesting, numbers,
 // escapes, block scalars, anchors…) it returns ok=false and the caller uses
 // the full YAML parser; when it returns ok=true its result is exactly what
 // that parser gives (FuzzFlatYAML checks it).
 func parseFlatYAML(fm []byte, firstLine int) (*FrontMatter, bool) {
-	out := &FrontMatter{Data: map[string]any{}, Lines: map[string]int{}}
-	line := firstLine
+	var lines []string
 	for len(fm) > 0 {
 		var l []byte
 		if i := bytes.IndexByte(fm, '\n'); i >= 0 {
@@ -24,36 +24,36 @@ func parseFlatYAML(fm []byte, firstLine int) (*FrontMatter, bool) {
 			l, fm = fm, nil
 		}
 		l = bytes.TrimSuffix(l, []byte("\r"))
-		cur := line
-		line++
 		if !flatChars(string(l)) {
 			return nil, false
 		}
-		if len(bytes.TrimRight(l, " ")) == 0 {
+		lines = append(lines, string(l))
+	}
+	out := &FrontMatter{Data: map[string]any{}, Lines: map[string]int{}}
+	for i := 0; i < len(lines); {
+		l, cur := lines[i], firstLine+i
+		i++
+		if flatSkip(l) {
 			continue
 		}
-		if l[0] == '#' {
-			continue
-		}
-		colon := bytes.IndexByte(l, ':')
-		if colon <= 0 || colon > 256 || !flatKey(l[:colon]) || colon+1 >= len(l) || l[colon+1] != ' ' {
+		key, raw, ok := flatKeyValue(l)
+		if !ok {
 			return nil, false
 		}
-		key := string(l[:colon])
 		if _, dup := out.Data[key]; dup {
 			return nil, false
 		}
-		raw := strings.TrimRight(string(l[colon+2:]), " ")
-		raw = strings.TrimLeft(raw, " ")
-		if raw == "" {
-			return nil, false
-		}
 		var v any
-		var ok bool
-		if raw[0] == '[' {
-			v, ok = flatList(raw)
+		if raw == "" {
+			// A nested block: the lines that follow, indented or "- ".
+			j := i
+			for j < len(lines) && (flatSkip(lines[j]) || lines[j][0] == ' ' || lines[j][0] == '-') {
+				j++
+			}
+			v, ok = flatBlock(lines[i:j])
+			i = j
 		} else {
-			v, ok = flatScalar(raw)
+			v, ok = flatValue(raw)
 		}
 		if !ok {
 			return nil, false
@@ -62,6 +62,88 @@ func parseFlatYAML(fm []byte, firstLine int) (*FrontMatter, bool) {
 		out.Lines[key] = cur
 	}
 	return out, true
+}
+
+// flatSkip reports blank and comment lines.
+func flatSkip(l string) bool {
+	t := strings.TrimLeft(l, " ")
+	return t == "" || t[0] == '#'
+}
+
+// flatKeyValue splits "key: value" or "key:" at column 0.
+func flatKeyValue(l string) (key, raw string, ok bool) {
+	colon := strings.IndexByte(l, ':')
+	if colon <= 0 || colon > 256 || !flatKey([]byte(l[:colon])) {
+		return "", "", false
+	}
+	rest := l[colon+1:]
+	if rest != "" && rest[0] != ' ' {
+		return "", "", false
+	}
+	return l[:colon], strings.Trim(rest, " "), true
+}
+
+func flatValue(raw string) (any, bool) {
+	if raw[0] == '[' {
+		return flatList(raw)
+	}
+	return flatScalar(raw)
+}
+
+// flatBlock reads the lines under a "key:" line: nothing (null), a block
+// list of scalars at one indentation, or a mapping of key: value at one
+// indentation.
+func flatBlock(lines []string) (any, bool) {
+	var body []string
+	for _, l := range lines {
+		if !flatSkip(l) {
+			body = append(body, l)
+		}
+	}
+	if len(body) == 0 {
+		return nil, true
+	}
+	indent := len(body[0]) - len(strings.TrimLeft(body[0], " "))
+	if strings.HasPrefix(body[0][indent:], "- ") {
+		list := make([]any, 0, len(body))
+		for _, l := range body {
+			if len(l)-len(strings.TrimLeft(l, " ")) != indent || !strings.HasPrefix(l[indent:], "- ") {
+				return nil, false
+			}
+			item := strings.Trim(l[indent+2:], " ")
+			if item == "" || item[0] == '[' {
+				return nil, false
+			}
+			v, ok := flatScalar(item)
+			if !ok {
+				return nil, false
+			}
+			list = append(list, v)
+		}
+		return list, true
+	}
+	if indent == 0 {
+		return nil, false
+	}
+	m := make(map[string]any, len(body))
+	for _, l := range body {
+		if len(l)-len(strings.TrimLeft(l, " ")) != indent {
+			return nil, false
+		}
+		key, raw, ok := flatKeyValue(l[indent:])
+		if !ok || raw == "" {
+			return nil, false
+		}
+		if _, dup := m[key]; dup {
+			return nil, false
+		}
+		v, ok := flatValue(raw)
+		if !ok {
+			return nil, false
+		}
+		m[key] = v
+	}
+	return m, true
 }
 
 func flatKey(k []byte) bool {
@@ -132,12 +214,32 @@ func flatPlain(s string) (any, bool) {
 		return nil, true
 	}
 	if s[0] >= '0' && s[0] <= '9' {
-		// Only dates: numbers are left to the full parser.
+		// Dates and small decimal integers; other numbers are left to the
+		// full parser (octal, hexadecimal, floats, underscores…).
+		if n, ok := smallInt(s); ok {
+			return n, true
+		}
 		if !isDatePrefix(s) {
 			return nil, false
 		}
 	}
 	return s, true
+}
+
+// smallInt reads "0" or a decimal integer without a leading zero, up to 18
+// digits, which YAML reads the same way.
+func smallInt(s string) (int64, bool) {
+	if len(s) > 18 || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n, true
 }
 
 // isDatePrefix reports "dddd-dd-dd" followed by nothing, "T" or a space,

@@ -16,6 +16,11 @@ var flatSeeds = []string{
 	"a: x\na: y\n", " a: x\n", "a: |\n  x\n", "a: &x y\n", "a: .5\n", "a: True\n",
 	"a: [x, ]\n", "a: [x,y:z]\n", "a: 'x\n", "ké: v\n", "a: x\u2028y\n", "a: 0x10\n",
 	"a: \"\"\n", "a: ''\n", "a: [\"\"]\n", "a:b\n", "a: x:y\n", "a: [a b, c]\n",
+	"tags:\n  - a\n  - b\ntitle: x\n", "tags:\n- a\n- 'b c'\n", "audio:\n  url: /a.mp3\n  type: audio/mpeg\n",
+	"nav:\n  parent: x\n  order: 40\n", "a:\nb: c\n", "a:\n  # c\n\n  b: c\n", "a:\n  b:\n    c: d\n",
+	"a:\n  - x\n   - y\n", "a:\n  b: c\n   d: e\n", "a:\n  - \n", "a:   \n", "a:\n  b: c\n  b: d\n",
+	"a:\n  - [x]\n", "a:\n  x\n", "a:\n  b: [c, d]\n  e: \"f\"\n", "a:\n -x\n",
+	"a: 0\n", "a: 007\n", "a: 12345678901234567890\n", "a: 1_000\n", "a: 12a\n", "a: 10.5\n",
 }
 
 func TestFlatYAMLMatchesFullParser(t *testing.T) {
@@ -56,4 +61,19 @@ func FuzzFlatYAML(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		checkFlat(t, in)
 	})
+}
+
+// The shapes real front matter uses most must take the fast path.
+func TestFlatYAMLTakesCommonShapes(t *testing.T) {
+	for _, s := range []string{
+		"title: \"Épisode #4 : Les engagements de l’État\"\ndescription: Face aux défis, …\ndate: 2022-06-02\nimage: /img/a.jpg\nembedVideoUrl: https://www.dailymotion.com/embed/video/k2W\ntags: [\"video\"]\ntype: video\n",
+		"title: x\ntags:\n  - a\n  - b\n",
+		"title: x\naudio:\n  url: /a.mp3\n  type: audio/mpeg\n  length: 1000042\n",
+		"title: x\norder: 40\nzero: 0\n",
+		"title: x\nimage:\n  src: /a.png\n  alt: Une image\ndraft: false\n",
+	} {
+		if !checkFlat(t, []byte(s)) {
+			t.Errorf("fast path refused %q", s)
+		}
+	}
 }

@@ -115,6 +115,7 @@ func (r *renderer) render(p *Publication) string {
 	r.mdBuf.Reset()
 	r.raw.base, _ = url.Parse(p.URL)
 	r.raw.lang = p.Lang
+	r.raw.seen = false
 	md := r.md
 	if mayLinkify(p.body) {
 		md = r.mdLinkify
@@ -124,7 +125,11 @@ func (r *renderer) render(p *Publication) string {
 		// goldmark only fails on writer errors, which a bytes.Buffer has none of.
 		return ""
 	}
-	return strings.TrimSpace(r.mdBuf.String())
+	out := strings.TrimSpace(r.mdBuf.String())
+	if r.raw.seen && !balancedHTML(out) {
+		out = balanceHTML(out)
+	}
+	return out
 }
 
 // rawHTML makes the URLs of Markdown links and images absolute (an AST
@@ -136,6 +141,7 @@ type rawHTML struct {
 	lang   string
 	buf    bytes.Buffer
 	out    bytes.Buffer
+	seen   bool // some raw HTML was rendered (see balancedHTML)
 }
 
 // parseableAbs reports whether u is an absolute URL that parses: resolveURL
@@ -302,9 +308,10 @@ func (h *rawHTML) renderBlock(w util.BufWriter, source []byte, node ast.Node, en
 
 // clean writes the raw HTML collected in h.buf, rewritten and sanitised.
 func (h *rawHTML) clean(w util.BufWriter) {
+	h.seen = true
 	h.out.Reset()
 	rewriteHTML(&h.out, h.buf.Bytes(), h.base, h.lang)
-	_, _ = w.Write(h.policy.SanitizeBytes(h.out.Bytes()))
+	_ = h.policy.SanitizeReaderToWriter(bytes.NewReader(h.out.Bytes()), w)
 }
 
 var languageClass = regexp.MustCompile(`^language-[\w+#.-]+$`)

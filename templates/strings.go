@@ -141,13 +141,14 @@ func Date(lang string, t time.Time) string {
 
 // Wrap breaks s into lines of at most width characters at spaces, for
 // plain-text parts; a word longer than width (a URL) gets a line of its own.
-// Runs of white space, line breaks included, become one space.
+// Runs of ASCII white space, line breaks included, become one space; a
+// no-break space keeps its two words together.
 func Wrap(width int, s string) string {
 	width = max(width, 1)
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/width + 1)
 	n := 0
-	for i, w := range strings.Fields(s) {
+	for i, w := range strings.FieldsFunc(s, isBreakable) {
 		wl := utf8.RuneCountInString(w)
 		if i > 0 {
 			if n+1+wl > width {
@@ -181,4 +182,8 @@ func Funcs() texttemplate.FuncMap {
 		"join":   strings.Join,
 		"wrap":   Wrap,
 	}
+}
+
+func isBreakable(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
 }

@@ -30,18 +30,19 @@ func main() {
 	n := flag.Int("n", 1000, "number of publications")
 	out := flag.String("out", "", "output folder (created; must not exist or be empty)")
 	seed := flag.Uint64("seed", 1, "random seed (same seed, same corpus)")
+	scale := flag.Int("scale", 1, "body size: 1 = like the bundled sample (about 1.1 KB a file), 2 = like the shared corpus' median (about 2.3 KB)")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "gencorpus: -out is required")
 		os.Exit(2)
 	}
-	if err := generate(*out, *n, *seed); err != nil {
+	if err := generate(*out, *n, *seed, max(*scale, 1)); err != nil {
 		fmt.Fprintln(os.Stderr, "gencorpus:", err)
 		os.Exit(1)
 	}
 }
 
-func generate(out string, n int, seed uint64) error {
+func generate(out string, n int, seed uint64, scale int) error {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	if err := os.MkdirAll(filepath.Join(out, "_data"), 0o755); err != nil {
 		return err
@@ -70,7 +71,7 @@ func generate(out string, n int, seed uint64) error {
 		}
 		date := start.Add(time.Duration(i) * 7 * time.Hour)
 		name := fmt.Sprintf("publication-%06d.md", i)
-		if err := os.WriteFile(filepath.Join(dir, name), page(r, i, sec, date), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), page(r, i, sec, date, scale), 0o644); err != nil {
 			return err
 		}
 	}
@@ -88,7 +89,7 @@ func sentence(r *rand.Rand, min, max int) string {
 	return string(s) + "."
 }
 
-func page(r *rand.Rand, i int, sec string, date time.Time) []byte {
+func page(r *rand.Rand, i int, sec string, date time.Time, scale int) []byte {
 	var b strings.Builder
 	ntags := 1 + r.IntN(3)
 	tags := make([]string, 0, ntags)
@@ -99,10 +100,12 @@ func page(r *rand.Rand, i int, sec string, date time.Time) []byte {
 		}
 	}
 	fmt.Fprintf(&b, "---\ntitle: \"Publication %d : %s\"\n", i, strings.TrimSuffix(sentence(r, 3, 7), "."))
-	fmt.Fprintf(&b, "description: %s\n", sentence(r, 12, 24))
+	fmt.Fprintf(&b, "description: %s\n", sentence(r, 10, 20))
 	fmt.Fprintf(&b, "date: %s\n", date.Format("2006-01-02T15:04:05"))
 	fmt.Fprintf(&b, "tags: [%s]\n", strings.Join(tags, ", "))
-	fmt.Fprintf(&b, "image: /img/%s/illustration-%d.png\n", sec, i%50)
+	if i%2 == 0 {
+		fmt.Fprintf(&b, "image: /img/%s/illustration-%d.png\n", sec, i%50)
+	}
 	if sec == "videos" {
 		fmt.Fprintf(&b, "apercu: /img/videos/apercu-%d.jpg\nembedVideoUrl: https://www.dailymotion.com/embed/video/x%07d\n", i%50, i)
 	}
@@ -110,22 +113,30 @@ func page(r *rand.Rand, i int, sec string, date time.Time) []byte {
 		fmt.Fprintf(&b, "audio:\n  url: /podcasts/audio/episode-%d.mp3\n  type: audio/mpeg\n  length: %d\n", i, 1_000_000+i)
 	}
 	b.WriteString("---\n\n")
-	fmt.Fprintf(&b, "![Illustration]({{ image }})\n\n%s %s %s\n\n", sentence(r, 15, 30), sentence(r, 15, 30), sentence(r, 10, 20))
-	fmt.Fprintf(&b, "## %s\n\n", strings.TrimSuffix(sentence(r, 2, 5), "."))
-	fmt.Fprintf(&b, "%s Voir [la publication précédente](../publication-%06d/) et le [guide]({{ metadata.docs.guide }}).\n\n", sentence(r, 15, 30), max(i-1, 0))
-	for k := 0; k < 4; k++ {
-		fmt.Fprintf(&b, "- %s\n", sentence(r, 4, 10))
-	}
-	b.WriteString("\n")
-	if i%3 == 0 {
-		b.WriteString("| Indicateur | Valeur | Unité |\n|:--|--:|:--|\n")
-		for k := 0; k < 3; k++ {
-			fmt.Fprintf(&b, "| %s | %d | kgCO2e |\n", words[r.IntN(len(words))], r.IntN(1000))
+	// Bodies like the sample site's: 0.5 to 1.5 KB of Markdown, a heading,
+	// a link, a list; a third with raw HTML, a quarter with a table.
+	for k := 0; k < scale; k++ {
+		if i%2 == 0 && k == 0 {
+			b.WriteString("![Illustration]({{ image }})\n\n")
+		}
+		fmt.Fprintf(&b, "%s %s\n\n", sentence(r, 10, 22), sentence(r, 8, 18))
+		fmt.Fprintf(&b, "## %s\n\n", strings.TrimSuffix(sentence(r, 2, 5), "."))
+		fmt.Fprintf(&b, "%s Voir [la publication précédente](../publication-%06d/) et le [guide]({{ metadata.docs.guide }}).\n\n", sentence(r, 8, 18), max(i-1, 0))
+		for n := 2 + r.IntN(3); n > 0; n-- {
+			fmt.Fprintf(&b, "- %s\n", sentence(r, 3, 8))
 		}
 		b.WriteString("\n")
+		if i%4 == 0 {
+			b.WriteString("| Indicateur | Valeur | Unité |\n|:--|--:|:--|\n")
+			for n := 0; n < 3; n++ {
+				fmt.Fprintf(&b, "| %s | %d | kgCO2e |\n", words[r.IntN(len(words))], r.IntN(1000))
+			}
+			b.WriteString("\n")
+		}
+		if i%3 == 0 {
+			fmt.Fprintf(&b, "<figure><img src=\"schema-%d.png\" alt=\"Schéma\" width=\"600\" height=\"400\"><figcaption>%s</figcaption></figure>\n\n", i%10, sentence(r, 4, 8))
+		}
 	}
-	fmt.Fprintf(&b, "%s **%s** %s\n\n", sentence(r, 15, 30), words[r.IntN(len(words))], sentence(r, 10, 25))
-	fmt.Fprintf(&b, "<figure><img src=\"schema-%d.png\" alt=\"Schéma\" width=\"600\" height=\"400\"><figcaption>%s</figcaption></figure>\n", i%10, sentence(r, 4, 8))
 	return []byte(b.String())
 }
 

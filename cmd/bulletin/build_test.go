@@ -161,7 +161,7 @@ func TestSampleFeedsParse(t *testing.T) {
 				t.Errorf("%s: empty or duplicate id %q", p, it.GUID)
 			}
 			ids[it.GUID] = true
-			if !strings.HasPrefix(it.Link, "http://localhost:8080/") {
+			if !strings.HasPrefix(it.Link, "http://127.0.0.1:8080/") {
 				t.Errorf("%s: item link %q is not absolute on the site", p, it.Link)
 			}
 			if it.PublishedParsed == nil {

@@ -5,6 +5,4 @@ import (
 	"errors"
 )
 
-func runDigest(context.Context, *cliEnv, []string) error      { return errors.New("todo") }
-func runSubscribers(context.Context, *cliEnv, []string) error { return errors.New("todo") }
-func runServe(context.Context, *cliEnv, []string) error       { return errors.New("todo") }
+func runServe(context.Context, *cliEnv, []string) error { return errors.New("todo") }

@@ -1,0 +1,351 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecoresponsable/bulletin/internal/testutil/smtpserver"
+	"github.com/ecoresponsable/bulletin/store"
+)
+
+// digestNow is a moment when the sample site has five publications in the
+// first digest's window (30 days).
+const digestNow = "2026-11-25T12:00:00+01:00"
+
+// digestSetup makes a configuration in a temporary folder with subscribers
+// imported from csv, and returns the config path and the common flags.
+func digestSetup(t *testing.T, c cliCase, csv string) (cfg string, flags []string) {
+	t.Helper()
+	cfg = tempConfig(t)
+	path := writeFile(t, filepath.Dir(cfg), "subs.csv", csv)
+	if code, _, stderr := c.run(t, "subscribers", "import", "--config", cfg, path); code != 0 {
+		t.Fatalf("import: %d %s", code, stderr)
+	}
+	abs, err := filepath.Abs("../../content")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, []string{"--config", cfg, "--content", abs, "--now", digestNow}
+}
+
+const fewSubscribers = "email,name,lang,topics\n" +
+	"alice@example.org,Alice,fr,\n" +
+	"bob@example.org,Bob,en,sobriete\n" +
+	"carol@example.org,Carol,fr,nothing-matches\n"
+
+func countDigests(t *testing.T, cfg string) int {
+	t.Helper()
+	n, err := openConfigStore(t, cfg).CountDigests(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestDigestPreview(t *testing.T) {
+	c := cliCase{}
+	cfg, flags := digestSetup(t, c, fewSubscribers)
+	out := filepath.Join(t.TempDir(), "apercu.html")
+	code, stdout, stderr := c.run(t, append([]string{"digest", "preview", "--out", out}, flags...)...)
+	if code != 0 {
+		t.Fatalf("preview: %d %s", code, stderr)
+	}
+	html, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(strings.TrimSuffix(out, ".html") + ".txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), `lang="fr"`) || !strings.Contains(string(text), "Bilan du mois du numérique responsable") {
+		t.Errorf("preview files do not hold the French digest:\n%.300s\n%.300s", html, text)
+	}
+	if !strings.Contains(stdout, "5 publication(s)") {
+		t.Errorf("preview output: %q", stdout)
+	}
+
+	// For one subscriber: their topics and language.
+	code, stdout, _ = c.run(t, append([]string{"digest", "preview", "--out", out, "--subscriber", "bob@example.org"}, flags...)...)
+	html, _ = os.ReadFile(out)
+	if code != 0 || !strings.Contains(stdout, "1 publication(s)") || !strings.Contains(string(html), `lang="en"`) {
+		t.Errorf("preview for bob: %d %q", code, stdout)
+	}
+	code, stdout, _ = c.run(t, append([]string{"digest", "preview", "--out", out, "--subscriber", "carol@example.org"}, flags...)...)
+	if code != 0 || !strings.Contains(stdout, "would not get it") {
+		t.Errorf("preview for carol (no matching topic): %d %q", code, stdout)
+	}
+	if n := countDigests(t, cfg); n != 0 {
+		t.Errorf("preview created %d digest(s)", n)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(cfg), "outbox")); !os.IsNotExist(err) {
+		t.Errorf("preview wrote to the outbox: %v", err)
+	}
+}
+
+func TestDigestSendConfirmation(t *testing.T) {
+	cfg, flags := digestSetup(t, cliCase{}, fewSubscribers)
+	send := append([]string{"digest", "send"}, flags...)
+
+	code, _, stderr := cliCase{}.run(t, send...)
+	if code != 1 || !strings.Contains(stderr, "--yes") {
+		t.Errorf("send without a terminal nor --yes: %d %q", code, stderr)
+	}
+	code, stdout, _ := cliCase{terminal: true, stdin: "n\n"}.run(t, send...)
+	if code != 1 || !strings.Contains(stdout, "to 3 active subscriber(s)") || !strings.Contains(stdout, "[y/N]") || !strings.Contains(stdout, "Cancelled") {
+		t.Errorf("send answered no: %d %q", code, stdout)
+	}
+	if n := countDigests(t, cfg); n != 0 {
+		t.Fatalf("%d digest(s) created without confirmation", n)
+	}
+	code, stdout, stderr = cliCase{terminal: true, stdin: "o\n"}.run(t, send...)
+	if code != 0 || !strings.Contains(stdout, "2 sent, 0 failed, 1 skipped") {
+		t.Errorf("send answered yes: %d %q %q", code, stdout, stderr)
+	}
+}
+
+func TestDigestSendOutboxDryRunStatus(t *testing.T) {
+	c := cliCase{}
+	cfg, flags := digestSetup(t, c, fewSubscribers)
+	dir := filepath.Dir(cfg)
+
+	code, stdout, _ := c.run(t, append([]string{"digest", "send", "--dry-run"}, flags...)...)
+	for _, want := range []string{"alice@example.org\t5 publication(s)", "bob@example.org\t1 publication(s)", "carol@example.org\tskipped", "2 would get the new digest, 1 would be skipped"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code != 0 || countDigests(t, cfg) != 0 {
+		t.Errorf("dry run: exit %d, %d digest(s)", code, countDigests(t, cfg))
+	}
+
+	code, stdout, stderr := c.run(t, append([]string{"digest", "send", "--yes"}, flags...)...)
+	if code != 0 || !strings.Contains(stdout, "2 sent, 0 failed, 1 skipped") || !strings.Contains(stdout, "outbox") {
+		t.Fatalf("send: %d %q %q", code, stdout, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	if len(files) != 2 {
+		t.Errorf("%d files in the outbox, want 2", len(files))
+	}
+
+	code, stdout, _ = c.run(t, append([]string{"digest", "send", "--yes"}, flags...)...)
+	if code != 0 || !strings.Contains(stdout, "nothing new") {
+		t.Errorf("second send: %d %q", code, stdout)
+	}
+	code, stdout, _ = c.run(t, "digest", "status", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "3 active") || !regexpLine(stdout, "1", "done", "5", "2", "0", "0", "1") {
+		t.Errorf("status:\n%s", stdout)
+	}
+}
+
+// regexpLine reports whether a line of out has these fields, in order,
+// separated by spaces (the date may come between).
+func regexpLine(out string, fields ...string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < len(fields) || f[0] != fields[0] {
+			continue
+		}
+		rest := f[len(f)-len(fields)+1:]
+		if strings.Join(rest, " ") == strings.Join(fields[1:], " ") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDigestSendResumesAndRespectsLock(t *testing.T) {
+	c := cliCase{}
+	cfg, flags := digestSetup(t, c, fewSubscribers)
+	st := openConfigStore(t, cfg)
+	ctx := context.Background()
+	d, err := st.CreateDigest(ctx, "interrupted", []store.DigestItem{{PublicationID: "https://x.example/a/", Title: "A",
+		URL: "https://x.example/a/", Date: time.Now()}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := st.AcquireSendLock(ctx, "the server schedule")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := c.run(t, append([]string{"digest", "send", "--yes"}, flags...)...)
+	if code != 1 || !strings.Contains(stderr, `another send is in progress: "the server schedule"`) {
+		t.Errorf("send while locked: %d %q", code, stderr)
+	}
+	release()
+
+	code, stdout, stderr := c.run(t, append([]string{"digest", "send", "--yes"}, flags...)...)
+	if code != 0 {
+		t.Fatalf("send: %d %s", code, stderr)
+	}
+	resumed := fmt.Sprintf("Digest #%d (", d.ID)
+	if !strings.Contains(stdout, resumed) || !strings.Contains(stdout, "resuming it first") ||
+		!strings.Contains(stdout, fmt.Sprintf("Digest #%d: 1 sent, 0 failed, 2 skipped", d.ID)) ||
+		!strings.Contains(stdout, fmt.Sprintf("Digest #%d created:", d.ID+1)) {
+		t.Errorf("send did not resume then send the new digest:\n%s", stdout)
+	}
+}
+
+func TestDigestSendTestCopy(t *testing.T) {
+	srv := smtpserver.Start(t)
+	c := cliCase{env: map[string]string{
+		"BULLETIN_SMTP_HOST": srv.Host(), "BULLETIN_SMTP_PORT": strconv.Itoa(srv.Port()), "BULLETIN_SMTP_TLS": "none",
+	}}
+	cfg, flags := digestSetup(t, c, fewSubscribers)
+	code, stdout, stderr := c.run(t, append([]string{"digest", "send", "--to", "editor@example.org"}, flags...)...)
+	if code != 0 || !strings.Contains(stdout, "Test copy sent to editor@example.org") {
+		t.Fatalf("send --to: %d %q %q", code, stdout, stderr)
+	}
+	msgs := srv.WaitFor(1, 5*time.Second)
+	if len(msgs) != 1 || msgs[0].To[0] != "editor@example.org" || !strings.Contains(msgs[0].Header.Get("Subject"), "TEST") {
+		t.Errorf("test copy: %d messages, first to %v", len(msgs), msgs[0].To)
+	}
+	if n := countDigests(t, cfg); n != 0 {
+		t.Errorf("--to created %d digest(s)", n)
+	}
+}
+
+// TestMailpitEndToEnd runs the acceptance scenario against Mailpit (.ci/run
+// starts it): import 500 subscribers, preview, send; each gets exactly one
+// well-formed message; a second send sends nothing.
+func TestMailpitEndToEnd(t *testing.T) {
+	smtpAddr, api := os.Getenv("BULLETIN_TEST_MAILPIT_SMTP"), os.Getenv("BULLETIN_TEST_MAILPIT_API")
+	if smtpAddr == "" || api == "" {
+		t.Skip("BULLETIN_TEST_MAILPIT_SMTP and BULLETIN_TEST_MAILPIT_API are not set")
+	}
+	host, port, err := net.SplitHostPort(smtpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := mailpit{t: t, base: strings.TrimSuffix(api, "/")}
+	mp.do(http.MethodDelete, "/api/v1/messages", nil)
+
+	c := cliCase{env: map[string]string{
+		"BULLETIN_SMTP_HOST": host, "BULLETIN_SMTP_PORT": port, "BULLETIN_SMTP_TLS": "none",
+		"BULLETIN_SMTP_RATE": "0", "BULLETIN_SITE_URL": "https://bulletin.example.org/",
+	}}
+	const n = 500
+	var csv strings.Builder
+	csv.WriteString("email,name,lang,topics\n")
+	for i := range n {
+		topics := ""
+		if i%5 == 0 {
+			topics = "sobriete;mesure"
+		}
+		fmt.Fprintf(&csv, "lecteur%03d@example.net,Lecteur n°%d Élodie,%s,%s\n", i, i, []string{"fr", "en"}[i%2], topics)
+	}
+	cfg, flags := digestSetup(t, c, csv.String())
+	preview := filepath.Join(filepath.Dir(cfg), "preview.html")
+	if code, _, stderr := c.run(t, append([]string{"digest", "preview", "--out", preview}, flags...)...); code != 0 {
+		t.Fatalf("preview: %d %s", code, stderr)
+	}
+	code, stdout, stderr := c.run(t, append([]string{"digest", "send", "--yes"}, flags...)...)
+	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("%d sent, 0 failed, 0 skipped", n)) {
+		t.Fatalf("send: %d %q %q", code, stdout, stderr)
+	}
+
+	var list struct {
+		Total    int `json:"total"`
+		Messages []struct {
+			ID string `json:"ID"`
+			To []struct {
+				Address string `json:"Address"`
+			} `json:"To"`
+		} `json:"messages"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mp.get(fmt.Sprintf("/api/v1/messages?limit=%d", 2*n), &list)
+		if list.Total >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if list.Total != n || len(list.Messages) != n {
+		t.Fatalf("Mailpit holds %d messages (%d listed), want %d", list.Total, len(list.Messages), n)
+	}
+	got := map[string]int{}
+	ids := map[string]bool{}
+	for _, m := range list.Messages {
+		if len(m.To) != 1 {
+			t.Errorf("message %s has %d recipients", m.ID, len(m.To))
+			continue
+		}
+		got[m.To[0].Address]++
+		var h map[string][]string
+		mp.get("/api/v1/message/"+m.ID+"/headers", &h)
+		for _, name := range []string{"From", "To", "Subject", "Date", "Message-Id", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post"} {
+			if len(h[name]) != 1 || h[name][0] == "" {
+				t.Errorf("%s: header %s = %q", m.To[0].Address, name, h[name])
+			}
+		}
+		if lu := strings.Join(h["List-Unsubscribe"], ""); !strings.Contains(lu, "<https://bulletin.example.org/") || !strings.Contains(lu, "<mailto:") {
+			t.Errorf("%s: List-Unsubscribe %q lacks the https or mailto URL", m.To[0].Address, lu)
+		}
+		if p := strings.Join(h["List-Unsubscribe-Post"], ""); p != "List-Unsubscribe=One-Click" {
+			t.Errorf("%s: List-Unsubscribe-Post %q", m.To[0].Address, p)
+		}
+		id := strings.Join(h["Message-Id"], "")
+		if ids[id] {
+			t.Errorf("Message-ID %s used twice", id)
+		}
+		ids[id] = true
+		var body struct{ Text, HTML string }
+		mp.get("/api/v1/message/"+m.ID, &body)
+		if strings.TrimSpace(body.Text) == "" || !strings.Contains(body.HTML, "<html") {
+			t.Errorf("%s: text part %d bytes, HTML part %d bytes", m.To[0].Address, len(body.Text), len(body.HTML))
+		}
+	}
+	for i := range n {
+		if addr := fmt.Sprintf("lecteur%03d@example.net", i); got[addr] != 1 {
+			t.Errorf("%s got %d messages, want 1", addr, got[addr])
+		}
+	}
+
+	code, stdout, _ = c.run(t, append([]string{"digest", "send", "--yes"}, flags...)...)
+	if code != 0 || !strings.Contains(stdout, "nothing new") {
+		t.Errorf("second send: %d %q", code, stdout)
+	}
+	mp.get("/api/v1/messages?limit=1", &list)
+	if list.Total != n {
+		t.Errorf("after the second send Mailpit holds %d messages, want %d", list.Total, n)
+	}
+}
+
+// mailpit calls Mailpit's HTTP API.
+type mailpit struct {
+	t    *testing.T
+	base string
+}
+
+func (m mailpit) do(method, path string, into any) {
+	m.t.Helper()
+	req, err := http.NewRequest(method, m.base+path, nil)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		m.t.Fatalf("Mailpit API %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		m.t.Fatalf("Mailpit API %s %s: %s", method, path, resp.Status)
+	}
+	if into != nil {
+		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+			m.t.Fatalf("Mailpit API %s %s: %v", method, path, err)
+		}
+	}
+}
+
+func (m mailpit) get(path string, into any) { m.t.Helper(); m.do(http.MethodGet, path, into) }

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecoresponsable/bulletin/store"
+)
+
+// cliCase is one in-process run of the command line.
+type cliCase struct {
+	env      map[string]string
+	stdin    string
+	terminal bool
+}
+
+// run runs args and returns the exit status, stdout and stderr.
+func (c cliCase) run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &cliEnv{
+		stdout: &out, stderr: &errb, stdin: strings.NewReader(c.stdin),
+		getenv:     func(k string) (string, bool) { v, ok := c.env[k]; return v, ok },
+		lang:       "en",
+		isTerminal: c.terminal,
+	}
+	code := run(context.Background(), e, args)
+	return code, out.String(), errb.String()
+}
+
+// tempConfig copies the sample configuration into a temporary folder, so
+// that its database and outbox are created there, and returns its path.
+func tempConfig(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("../../bulletin.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "bulletin.yaml")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// openConfigStore opens the database of the configuration at cfgPath.
+func openConfigStore(t *testing.T, cfgPath string) *store.SQLite {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(filepath.Dir(cfgPath), "bulletin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestSubscribersImport(t *testing.T) {
+	cfg := tempConfig(t)
+	dir := filepath.Dir(cfg)
+	csvPath := writeFile(t, dir, "subs.csv", "\ufeffEmail,Name,Lang,Topics\n"+
+		"alice@example.org,Alice,fr,\n"+ // line 2
+		"  Bob@ÉCOLE.Fr ,Bob,EN,sobriete; podcast\n"+ // 3: trimmed, domain lower-cased and IDNA-encoded
+		"not-an-address,X,fr,\n"+ // 4
+		"carol@example.org,Carol,de,\n"+ // 5
+		"alice@example.org,Alice again,fr,\n"+ // 6: duplicate
+		"dave@example.org,\"Dave, \"\"D\"\"\",,reemploi\n"+ // 7
+		"eve@example.org,Eve,fr,,extra\n"+ // 8: too many fields
+		",,,\n"+ // 9: blank, ignored
+		"frank@example,Frank,fr,\n") // 10: no dot in the domain
+	c := cliCase{}
+	code, stdout, stderr := c.run(t, "subscribers", "import", "--config", cfg, csvPath)
+	if code != 1 {
+		t.Errorf("import with invalid rows exited %d, want 1", code)
+	}
+	for _, want := range []string{
+		csvPath + ":4: invalid email address",
+		csvPath + ":5: lang \"de\"",
+		csvPath + ":6: alice@example.org already on line 2",
+		csvPath + ":8: 5 fields",
+		csvPath + ":10: invalid email address",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, ":9:") {
+		t.Errorf("a blank row was reported:\n%s", stderr)
+	}
+	if !strings.Contains(stdout, "8 rows: 3 created, 0 updated, 0 unchanged, 0 unsubscribed not reactivated, 0 bounced not reactivated, 5 invalid") {
+		t.Errorf("summary: %q", stdout)
+	}
+
+	st := openConfigStore(t, cfg)
+	ctx := context.Background()
+	bob, err := st.GetByEmail(ctx, "Bob@xn--cole-9oa.fr")
+	if err != nil {
+		t.Fatalf("the IDNA-encoded address was not imported: %v", err)
+	}
+	if bob.Lang != "en" || strings.Join(bob.Topics, ",") != "podcast,sobriete" || bob.Status != store.StatusActive {
+		t.Errorf("bob = %+v", bob)
+	}
+	if dave, err := st.GetByEmail(ctx, "dave@example.org"); err != nil || dave.Name != `Dave, "D"` || dave.Lang != "" {
+		t.Errorf("dave = %+v, %v", dave, err)
+	}
+
+	// Alice unsubscribes; importing the same file again changes nothing and
+	// does not bring her back.
+	alice, err := st.GetByEmail(ctx, "alice@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetStatus(ctx, alice.ID, store.StatusUnsubscribed, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]store.Subscriber{}
+	for sub, err := range st.ListByStatus(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[sub.Email] = sub
+	}
+	_, stdout, stderr = c.run(t, "subscribers", "import", "--config", cfg, csvPath)
+	if !strings.Contains(stdout, "0 created, 0 updated, 2 unchanged, 1 unsubscribed not reactivated") {
+		t.Errorf("second import summary: %q", stdout)
+	}
+	if !strings.Contains(stderr, csvPath+":2: alice@example.org unsubscribed: not reactivated") {
+		t.Errorf("the refused reactivation is not reported:\n%s", stderr)
+	}
+	for sub, err := range st.ListByStatus(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := before[sub.Email]; !b.UpdatedAt.Equal(sub.UpdatedAt) || b.Status != sub.Status {
+			t.Errorf("%s changed on re-import: %+v → %+v", sub.Email, b, sub)
+		}
+	}
+}
+
+func TestSubscribersImportBadFile(t *testing.T) {
+	cfg := tempConfig(t)
+	dir := filepath.Dir(cfg)
+	cases := map[string]string{
+		"noemail.csv": "name,lang\nAlice,fr\n",
+		"empty.csv":   "",
+	}
+	for name, content := range cases {
+		path := writeFile(t, dir, name, content)
+		code, _, stderr := cliCase{}.run(t, "subscribers", "import", "--config", cfg, path)
+		if code != 1 || !strings.Contains(stderr, path) {
+			t.Errorf("%s: exit %d, stderr %q; want 1 naming the file", name, code, stderr)
+		}
+	}
+	if code, _, _ := (cliCase{}).run(t, "subscribers", "import", "--config", cfg); code != 2 {
+		t.Errorf("import without a file exited %d, want 2", code)
+	}
+}
+
+func TestSubscribersAddRemoveListExport(t *testing.T) {
+	cfg := tempConfig(t)
+	c := cliCase{}
+	code, stdout, stderr := c.run(t, "subscribers", "add", "Jean@Exemple.FR", "--config", cfg, "--name", "Jean", "--lang", "fr", "--topics", "climat, web")
+	if code != 0 || !strings.Contains(stdout, "Jean@exemple.fr added") {
+		t.Fatalf("add: %d %q %q", code, stdout, stderr)
+	}
+	if code, _, stderr := c.run(t, "subscribers", "add", "--config", cfg, " Jean@EXEMPLE.fr"); code != 1 || !strings.Contains(stderr, "already a subscriber (status active)") {
+		t.Errorf("second add: %d %q", code, stderr)
+	}
+	if code, _, stderr := c.run(t, "subscribers", "add", "--config", cfg, "x@y.org", "--lang", "de"); code != 1 || !strings.Contains(stderr, "want fr or en") {
+		t.Errorf("add with a bad lang: %d %q", code, stderr)
+	}
+	if code, _, _ := c.run(t, "subscribers", "add", "--config", cfg, "second@example.org"); code != 0 {
+		t.Fatal("add second failed")
+	}
+	st := openConfigStore(t, cfg)
+	second, _ := st.GetByEmail(context.Background(), "second@example.org")
+	if err := st.SetStatus(context.Background(), second.ID, store.StatusBounced, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	_, stdout, _ = c.run(t, "subscribers", "list", "--config", cfg, "--status", "active")
+	if !strings.Contains(stdout, "Jean@exemple.fr") || !strings.Contains(stdout, "climat,web") || strings.Contains(stdout, "second@") {
+		t.Errorf("list --status active:\n%s", stdout)
+	}
+	if code, _, _ := c.run(t, "subscribers", "list", "--config", cfg, "--status", "gone"); code != 1 {
+		t.Errorf("list with an unknown status exited %d", code)
+	}
+
+	_, stdout, _ = c.run(t, "subscribers", "export", "--config", cfg)
+	want := "email,name,lang,topics,status\nJean@exemple.fr,Jean,fr,climat;web,active\nsecond@example.org,,,,bounced\n"
+	if stdout != want {
+		t.Errorf("export:\n%s\nwant:\n%s", stdout, want)
+	}
+	out := filepath.Join(filepath.Dir(cfg), "export.csv")
+	if code, _, _ := c.run(t, "subscribers", "export", "--config", cfg, out); code != 0 {
+		t.Fatal("export to a file failed")
+	}
+	if data, err := os.ReadFile(out); err != nil || string(data) != want {
+		t.Errorf("export file: %q, %v", data, err)
+	}
+	// The export imports back without changing anything.
+	_, stdout, _ = c.run(t, "subscribers", "import", "--config", cfg, out)
+	if !strings.Contains(stdout, "2 rows: 0 created, 0 updated, 1 unchanged, 0 unsubscribed not reactivated, 1 bounced not reactivated, 0 invalid") {
+		t.Errorf("re-import of the export: %q", stdout)
+	}
+
+	if code, stdout, _ := c.run(t, "subscribers", "remove", "--config", cfg, "Jean@exemple.FR"); code != 0 || !strings.Contains(stdout, "removed") {
+		t.Errorf("remove: %d %q", code, stdout)
+	}
+	if code, _, stderr := c.run(t, "subscribers", "remove", "--config", cfg, "Jean@exemple.fr"); code != 1 || !strings.Contains(stderr, "no subscriber") {
+		t.Errorf("remove again: %d %q", code, stderr)
+	}
+	if code, _, _ := c.run(t, "subscribers", "nope"); code != 2 {
+		t.Errorf("unknown subcommand exited %d, want 2", code)
+	}
+	if code, stdout, _ := c.run(t, "subscribers", "--help"); code != 0 || !strings.Contains(stdout, "import") {
+		t.Errorf("subscribers --help: %d %q", code, stdout)
+	}
+}

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ecoresponsable/bulletin/feed"
+)
+
+// asset is one feed file held in memory, with what conditional and
+// compressed responses need computed once.
+type asset struct {
+	path        string
+	body        []byte
+	gz          []byte // nil when compression does not pay
+	etag        string // strong, of the identity body
+	etagGz      string // strong, of the gzip body
+	contentType string
+	modified    time.Time // second precision, as HTTP dates are
+	format      string    // rss, atom, json, opml, xsl
+	name        string    // label for metrics: "site", "tag:x", "type:y", "opml", "xsl"
+}
+
+// assetSet is every feed file of one build, by URL path ("/feed.xml").
+type assetSet struct {
+	byPath map[string]*asset
+	built  time.Time
+	pubs   int
+}
+
+// memSink collects generated files in memory.
+type memSink struct {
+	mu    sync.Mutex
+	files map[string]*bytes.Buffer
+}
+
+func (m *memSink) Create(path string) (io.WriteCloser, error) {
+	b := &bytes.Buffer{}
+	m.mu.Lock()
+	m.files[path] = b
+	m.mu.Unlock()
+	return nopCloser{b}, nil
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// buildAssets generates every output of set in memory. prev is the set
+// being replaced: a file whose bytes did not change keeps its Last-Modified,
+// so that clients' conditional requests keep answering 304.
+func buildAssets(ctx context.Context, set *feed.Set, prev *assetSet, now time.Time) (*assetSet, error) {
+	sink := &memSink{files: map[string]*bytes.Buffer{}}
+	if err := set.Generate(ctx, sink); err != nil {
+		return nil, fmt.Errorf("server: generate feeds: %w", err)
+	}
+	newest := time.Time{}
+	for _, p := range set.Publications() {
+		if p.Updated.After(newest) {
+			newest = p.Updated
+		}
+	}
+	out := &assetSet{byPath: map[string]*asset{}, built: now, pubs: len(set.Publications())}
+	for _, o := range set.Outputs() {
+		buf, ok := sink.files[o.Path]
+		if !ok {
+			continue
+		}
+		a := &asset{
+			path:        "/" + strings.TrimPrefix(o.Path, "/"),
+			body:        buf.Bytes(),
+			contentType: o.MediaType + "; charset=utf-8",
+			format:      o.Format,
+			name:        assetName(o),
+		}
+		sum := sha256.Sum256(a.body)
+		a.etag = `"` + hex.EncodeToString(sum[:16]) + `"`
+		if len(a.body) > 512 {
+			a.gz = gzipBytes(a.body)
+			a.etagGz = `"` + hex.EncodeToString(sum[:16]) + `-gz"`
+		}
+		// A file seen unchanged keeps its date; a new or changed one dates
+		// from its newest publication on first build, from now after.
+		switch old := prev.get(a.path); {
+		case old != nil && old.etag == a.etag:
+			a.modified = old.modified
+		case prev == nil && !newest.IsZero():
+			a.modified = newest.UTC().Truncate(time.Second)
+		default:
+			a.modified = now.UTC().Truncate(time.Second)
+		}
+		out.byPath[a.path] = a
+	}
+	return out, nil
+}
+
+func (s *assetSet) get(path string) *asset {
+	if s == nil {
+		return nil
+	}
+	return s.byPath[path]
+}
+
+func assetName(o feed.Output) string {
+	switch o.Kind {
+	case "tag", "type":
+		return o.Kind + ":" + o.Key
+	case "site":
+		return "site"
+	}
+	return o.Format
+}
+
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	if buf.Len() >= len(b) {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// serveAsset answers GET and HEAD for one feed file: 304 when the client's
+// copy is current (If-None-Match first, else If-Modified-Since), gzip when
+// accepted, CORS for JSON feeds.
+func serveAsset(w http.ResponseWriter, r *http.Request, a *asset, maxAge time.Duration) (status int) {
+	h := w.Header()
+	useGz := a.gz != nil && acceptsGzip(r)
+	etag, body := a.etag, a.body
+	if useGz {
+		etag, body = a.etagGz, a.gz
+	}
+	h.Set("Content-Type", a.contentType)
+	h.Set("ETag", etag)
+	h.Set("Last-Modified", a.modified.Format(http.TimeFormat))
+	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())))
+	h.Add("Vary", "Accept-Encoding")
+	if a.format == feed.FormatJSON {
+		h.Set("Access-Control-Allow-Origin", "*")
+	}
+	if notModified(r, etag, a.etag, a.modified) {
+		for _, k := range []string{"Content-Type", "Content-Length"} {
+			h.Del(k)
+		}
+		w.WriteHeader(http.StatusNotModified)
+		return http.StatusNotModified
+	}
+	if useGz {
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+	return http.StatusOK
+}
+
+// notModified evaluates the conditional headers of RFC 9110 §13: when
+// If-None-Match is present, If-Modified-Since is ignored. Either ETag of the
+// file (identity or gzip) matches, since both stand for the same content.
+func notModified(r *http.Request, current, identity string, modified time.Time) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		for _, t := range strings.Split(inm, ",") {
+			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+			if t == "*" || t == current || t == identity {
+				return true
+			}
+		}
+		return false
+	}
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" {
+		t, err := http.ParseTime(ims)
+		return err == nil && !modified.After(t)
+	}
+	return false
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		}
+	}
+	return false
+}

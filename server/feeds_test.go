@@ -1,0 +1,253 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecoresponsable/bulletin/feed"
+	"github.com/ecoresponsable/bulletin/publication"
+)
+
+// copyDir copies the sample content into a temporary folder the test may
+// change.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if fi.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func sampleLoader(dir string) func(ctx context.Context, now time.Time) (*publication.Site, error) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	return func(ctx context.Context, now time.Time) (*publication.Site, error) {
+		return publication.Load(ctx, dir, publication.Options{
+			SiteURL: "http://localhost:8080/", Location: loc, Now: now, Lang: "fr",
+			DataDir: "_data", IgnoreTags: []string{"posts", "all"}, Exclude: []string{"README.md"},
+			Permalinks: []publication.PermalinkRule{{Pattern: "actualites/**", Permalink: "/actualites/:slug/"}},
+		})
+	}
+}
+
+func sampleFeedOptions() feed.Options {
+	return feed.Options{
+		SiteTitle: "Exemple", SiteDescription: "Un site d'exemple", SiteURL: "http://localhost:8080/",
+		Language: "fr", Author: publication.Author{Name: "Équipe", Email: "equipe@example.org"},
+		Generator: "bulletin test", Limit: 50, RSSPath: "feed.xml", AtomPath: "atom.xml", JSONPath: "feed.json",
+		Tags: true, Types: true, TagPath: "tags/{slug}/", TypePath: "types/{slug}/", OPMLPath: "feeds.opml", XSLPath: "feed.xsl",
+	}
+}
+
+func newFeedServer(t *testing.T, dir string, now func() time.Time) *Server {
+	t.Helper()
+	s, err := New(context.Background(), Options{
+		ContentDir: dir, LoadSite: sampleLoader(dir), Feeds: sampleFeedOptions(),
+		RebuildInterval: -1, Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func fixedClock() func() time.Time {
+	t := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	return func() time.Time { return t }
+}
+
+func get(t *testing.T, h http.Handler, path string, headers ...string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func TestFeedsConditionalGET(t *testing.T) {
+	s := newFeedServer(t, copyDir(t, "../content"), fixedClock())
+	h := s.Handler()
+	for _, tc := range []struct{ path, ctype string }{
+		{"/feed.xml", "application/rss+xml; charset=utf-8"},
+		{"/atom.xml", "application/atom+xml; charset=utf-8"},
+		{"/feed.json", "application/feed+json; charset=utf-8"},
+		{"/tags/podcast/feed.xml", "application/rss+xml; charset=utf-8"},
+		{"/feeds.opml", "text/x-opml; charset=utf-8"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			res := get(t, h, tc.path)
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != 200 || len(body) == 0 {
+				t.Fatalf("status %d, %d bytes", res.StatusCode, len(body))
+			}
+			if got := res.Header.Get("Content-Type"); got != tc.ctype {
+				t.Errorf("Content-Type %q, want %q", got, tc.ctype)
+			}
+			etag, lm := res.Header.Get("ETag"), res.Header.Get("Last-Modified")
+			if !strings.HasPrefix(etag, `"`) || lm == "" || res.Header.Get("Cache-Control") == "" {
+				t.Fatalf("validators missing: ETag %q Last-Modified %q", etag, lm)
+			}
+			if res := get(t, h, tc.path, "If-None-Match", etag); res.StatusCode != http.StatusNotModified {
+				t.Errorf("If-None-Match: status %d, want 304", res.StatusCode)
+			}
+			if res := get(t, h, tc.path, "If-Modified-Since", lm); res.StatusCode != http.StatusNotModified {
+				t.Errorf("If-Modified-Since: status %d, want 304", res.StatusCode)
+			}
+			if res := get(t, h, tc.path, "If-None-Match", `"other"`, "If-Modified-Since", lm); res.StatusCode != 200 {
+				t.Errorf("a non-matching If-None-Match must win over If-Modified-Since: %d", res.StatusCode)
+			}
+			old := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)
+			if res := get(t, h, tc.path, "If-Modified-Since", old); res.StatusCode != 200 {
+				t.Errorf("an old If-Modified-Since must get 200: %d", res.StatusCode)
+			}
+		})
+	}
+}
+
+func TestFeedsGzipCORSAndHeaders(t *testing.T) {
+	s := newFeedServer(t, copyDir(t, "../content"), fixedClock())
+	h := s.Handler()
+	plain := get(t, h, "/feed.json")
+	plainBody, _ := io.ReadAll(plain.Body)
+	res := get(t, h, "/feed.json", "Accept-Encoding", "br, gzip")
+	if res.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("gzip not used: %v", res.Header)
+	}
+	zr, err := gzip.NewReader(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, _ := io.ReadAll(zr)
+	if !bytes.Equal(unzipped, plainBody) {
+		t.Fatal("gzip body differs from the plain one")
+	}
+	if res.Header.Get("ETag") == plain.Header.Get("ETag") {
+		t.Fatal("the gzip and identity bodies share a strong ETag")
+	}
+	if got := get(t, h, "/feed.json", "Accept-Encoding", "gzip", "If-None-Match", res.Header.Get("ETag")); got.StatusCode != 304 {
+		t.Fatalf("gzip ETag revalidation: %d", got.StatusCode)
+	}
+	if res.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Error("JSON feed without CORS")
+	}
+	if get(t, h, "/feed.xml").Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Error("CORS is for the JSON feed only")
+	}
+	for k, v := range map[string]string{
+		"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+	} {
+		if got := res.Header.Get(k); got != v {
+			t.Errorf("%s = %q", k, got)
+		}
+	}
+	if !strings.HasPrefix(res.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Errorf("CSP = %q", res.Header.Get("Content-Security-Policy"))
+	}
+	req := httptest.NewRequest(http.MethodHead, "/feed.xml", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Body.Len() != 0 || rec.Header().Get("Content-Length") == "" {
+		t.Fatalf("HEAD: %d, %d bytes", rec.Code, rec.Body.Len())
+	}
+	if res := get(t, h, "/nope.xml"); res.StatusCode != 404 {
+		t.Fatalf("unknown path: %d", res.StatusCode)
+	}
+}
+
+// TestRebuildKeepsValidators: a rebuild of unchanged content keeps every
+// ETag and Last-Modified; a changed publication changes its feeds' ETag
+// and dates them from the rebuild, leaving the other feeds alone.
+func TestRebuildKeepsValidators(t *testing.T) {
+	dir := copyDir(t, "../content")
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	s := newFeedServer(t, dir, func() time.Time { return now })
+	h := s.Handler()
+	before := map[string][2]string{}
+	for _, p := range []string{"/feed.xml", "/tags/podcast/feed.xml", "/tags/video/atom.xml"} {
+		r := get(t, h, p)
+		before[p] = [2]string{r.Header.Get("ETag"), r.Header.Get("Last-Modified")}
+	}
+	now = now.Add(time.Hour)
+	if err := s.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for p, v := range before {
+		r := get(t, h, p)
+		if r.Header.Get("ETag") != v[0] || r.Header.Get("Last-Modified") != v[1] {
+			t.Errorf("%s validators changed on an unchanged rebuild", p)
+		}
+	}
+	page := filepath.Join(dir, "podcasts", "episode-1-poids-des-courriels.md")
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(page, bytes.Replace(b, []byte("title:"), []byte("title: Nouveau titre —"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	s.rebuildIfChanged(context.Background(), false)
+	r := get(t, h, "/tags/podcast/feed.xml")
+	if r.Header.Get("ETag") == before["/tags/podcast/feed.xml"][0] {
+		t.Fatal("the podcast feed did not change after its publication did")
+	}
+	if lm, _ := http.ParseTime(r.Header.Get("Last-Modified")); !lm.Equal(now.Truncate(time.Second)) {
+		t.Errorf("changed feed Last-Modified = %v, want the rebuild time %v", lm, now)
+	}
+	if get(t, h, "/tags/video/atom.xml").Header.Get("ETag") != before["/tags/video/atom.xml"][0] {
+		t.Error("a feed the change does not touch got a new ETag")
+	}
+	body, _ := io.ReadAll(r.Body)
+	if !strings.Contains(string(body), "Nouveau titre") {
+		t.Error("the rebuilt feed does not carry the new title")
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	s := newFeedServer(t, copyDir(t, "../content"), fixedClock())
+	h := s.Handler()
+	get(t, h, "/feed.xml")
+	etag := get(t, h, "/feed.xml").Header.Get("ETag")
+	get(t, h, "/feed.xml", "If-None-Match", etag)
+	if res := get(t, h, "/healthz"); res.StatusCode != 200 {
+		t.Fatalf("healthz %d", res.StatusCode)
+	}
+	res := get(t, h, "/metrics")
+	body, _ := io.ReadAll(res.Body)
+	for _, want := range []string{
+		`bulletin_feed_requests_total{feed="site rss",status="200"} 2`,
+		`bulletin_feed_requests_total{feed="site rss",status="304"} 1`,
+		`bulletin_http_requests_total{code="200",route="GET /healthz"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

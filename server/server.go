@@ -99,6 +99,16 @@ type Server struct {
 	handler http.Handler
 
 	rebuildMu sync.Mutex
+	sends     sends
+	// sendCtx is the context background sends run under: Serve's, so that
+	// shutting down stops them cleanly (Background before Serve).
+	sendCtx atomic.Pointer[context.Context]
+	// after is the scheduler's timer (time.After; tests inject their own).
+	after func(time.Duration) <-chan time.Time
+
+	// tags are the site's tags at the last build: the topics one may
+	// subscribe to (set by Rebuild, read by the subscription pages).
+	tags atomic.Pointer[[]string]
 }
 
 // New prepares a server and builds the feeds once, so that it answers as
@@ -122,7 +132,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.LoadSite == nil {
 		return nil, errors.New("server: LoadSite is required")
 	}
-	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics()}
+	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Store), after: time.After}
 	s.fprint.Store("")
 	if err := s.Rebuild(ctx); err != nil {
 		return nil, err
@@ -162,13 +172,15 @@ func (s *Server) Rebuild(ctx context.Context) error {
 		return err
 	}
 	s.assets.Store(assets)
+	tags := siteTags(site.Publications)
+	s.tags.Store(&tags)
 	s.fprint.Store(fp)
 	s.nextDue.Store(0)
 	if len(site.Upcoming) > 0 {
 		s.nextDue.Store(site.Upcoming[0].Date.Unix())
 	}
 	s.log.Info("feeds built", "files", len(assets.byPath), "publications", len(site.Publications),
-		"errors", site.Errors(), "duration", time.Since(start).Round(time.Millisecond))
+		"errors", site.Errors(), "duration", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }
 
@@ -186,6 +198,57 @@ func (s *Server) rebuildIfChanged(ctx context.Context, due bool) {
 	if err := s.Rebuild(ctx); err != nil {
 		s.log.Error("rebuild feeds", "err", err)
 	}
+}
+
+func (s *Server) sendContext() context.Context {
+	if c := s.sendCtx.Load(); c != nil {
+		return *c
+	}
+	return context.Background()
+}
+
+// WaitSends waits for the digest send running in the background, if any.
+func (s *Server) WaitSends() { s.sends.wg.Wait() }
+
+// startBackgroundSends resumes a digest left unfinished by an earlier run
+// and starts the schedule; sends run under ctx, so that shutting down lets
+// the messages in flight finish and leaves the rest pending.
+func (s *Server) startBackgroundSends(ctx context.Context, wg *sync.WaitGroup) error {
+	unfinished, err := s.opts.Store.Unfinished(ctx)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if unfinished != nil {
+		s.log.Info("resuming an unfinished digest", "digest", unfinished.ID)
+		if _, err := s.startSend(ctx, "resume"); err != nil {
+			s.log.Error("resume the unfinished digest", "digest", unfinished.ID, "err", err)
+		}
+	}
+	if s.opts.Schedule == "" {
+		return nil
+	}
+	sc, err := parseSchedule(s.opts.Schedule, s.opts.Location, s.opts.CatchUp)
+	if err != nil {
+		return err
+	}
+	sched := &scheduler{sc: sc, st: s.opts.Store, now: s.now, after: s.after, log: s.log,
+		run: func(ctx context.Context, slot time.Time) {
+			id, err := s.startSend(ctx, "schedule")
+			switch {
+			case errors.Is(err, errBusy):
+				s.log.Warn("scheduled digest not started: a send is already running", "slot", slot)
+			case err != nil:
+				s.log.Error("scheduled digest", "slot", slot, "err", err)
+			case id == 0:
+				s.log.Info("scheduled digest: nothing new", "slot", slot)
+			}
+		}}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sched.loop(ctx)
+	}()
+	return nil
 }
 
 // Run listens on Options.Addr and serves until ctx is cancelled, then shuts
@@ -213,6 +276,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	bg, stopBg := context.WithCancel(ctx)
 	defer stopBg()
+	s.sendCtx.Store(&bg)
 	if s.opts.RebuildInterval > 0 {
 		wg.Add(1)
 		go func() {
@@ -230,6 +294,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 		}()
 	}
+	if s.opts.Store != nil && s.opts.Mailer != nil && s.opts.Renderer != nil {
+		if err := s.startBackgroundSends(bg, &wg); err != nil {
+			return err
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String())
@@ -240,12 +309,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("server: %w", err)
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down")
+	s.log.Info("shutting down: finishing requests and messages in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
 	stopBg()
 	wg.Wait()
+	s.sends.wg.Wait()
 	if err != nil {
 		return fmt.Errorf("server: shutdown: %w", err)
 	}

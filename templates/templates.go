@@ -5,7 +5,10 @@
 //
 //	email/digest.html.tmpl   the HTML part of the digest email (html/template)
 //	email/digest.txt.tmpl    its plain-text part (text/template)
-//	pages/NAME.html.tmpl     the server's pages (to come)
+//	email/confirm.*.tmpl     the confirmation email (and the note to an
+//	                         address already subscribed)
+//	pages/NAME.html.tmpl     the server's pages, sharing pages/_layout.html.tmpl
+//	pages/bulletin.css       the pages' stylesheet (see Set.Stylesheet)
 //
 // A template is named by its folder and base name without the format
 // suffix: "email/digest" is both email/digest.html.tmpl (Set.HTML) and
@@ -35,10 +38,15 @@ import (
 	texttemplate "text/template"
 )
 
-// embedded holds the default templates; it is only read.
+// embedded holds the default templates; it is only read. Partials are
+// named explicitly: a folder pattern leaves out files starting with "_".
 //
-//go:embed email
+//go:embed email pages pages/_*.tmpl
 var embedded embed.FS
+
+// stylesheetPath is where the pages' stylesheet is, embedded and in an
+// override folder.
+const stylesheetPath = "pages/bulletin.css"
 
 // The suffixes that say which engine parses a file.
 const (
@@ -51,6 +59,7 @@ const (
 type Set struct {
 	html map[string]*htmltemplate.Template
 	text map[string]*texttemplate.Template
+	css  []byte
 }
 
 // source is one template file to parse: its path in the layout
@@ -88,8 +97,40 @@ func Load(overrideDir string) (*Set, error) {
 			return nil, err
 		}
 	}
-	return parse(files)
+	set, err := parse(files)
+	if err != nil {
+		return nil, err
+	}
+	if set.css, err = stylesheet(overrideDir); err != nil {
+		return nil, err
+	}
+	return set, nil
 }
+
+// stylesheet reads the pages' stylesheet: the override folder's when it has
+// one, else the embedded one.
+func stylesheet(overrideDir string) ([]byte, error) {
+	if overrideDir != "" {
+		p := filepath.Join(overrideDir, filepath.FromSlash(stylesheetPath))
+		b, err := os.ReadFile(p)
+		if err == nil {
+			return b, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+	}
+	b, err := embedded.ReadFile(stylesheetPath)
+	if err != nil {
+		return nil, fmt.Errorf("templates: read embedded %s: %w", stylesheetPath, err)
+	}
+	return b, nil
+}
+
+// Stylesheet returns the CSS the pages link to (pages/bulletin.css, from the
+// override folder when it has one). Pages carry no inline style, so that
+// the server's Content-Security-Policy can forbid them.
+func (s *Set) Stylesheet() []byte { return s.css }
 
 // readOverrides replaces entries of files with those found in dir.
 func readOverrides(dir string, files map[string]source) error {

@@ -77,12 +77,27 @@ func parseNow(s string) (time.Time, error) {
 // loadSite loads the content folder of cfg as it is at now and prints every
 // diagnostic on stderr, one "path:line: message" per line.
 func loadSite(ctx context.Context, env *cliEnv, cfg *config.Config, now time.Time) (*publication.Site, error) {
-	loc, err := cfg.Location()
+	dir, opts, err := siteOptions(cfg, now)
 	if err != nil {
 		return nil, err
 	}
+	site, err := publication.Load(ctx, dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range site.Diagnostics {
+		fmt.Fprintln(env.stderr, d.String())
+	}
+	return site, nil
+}
+
+// siteOptions maps the configuration onto the loader's options.
+func siteOptions(cfg *config.Config, now time.Time) (string, publication.Options, error) {
+	loc, err := cfg.Location()
+	if err != nil {
+		return "", publication.Options{}, err
+	}
 	dir := cfg.Resolve(cfg.Content.Dir)
-	display := displayPath(dir)
 	rules := make([]publication.PermalinkRule, len(cfg.Content.Permalinks))
 	for i, r := range cfg.Content.Permalinks {
 		rules[i] = publication.PermalinkRule{Pattern: r.Pattern, Permalink: r.Permalink}
@@ -91,7 +106,7 @@ func loadSite(ctx context.Context, env *cliEnv, cfg *config.Config, now time.Tim
 	for i, m := range cfg.Content.MediaDirs {
 		media[i] = cfg.Resolve(m)
 	}
-	site, err := publication.Load(ctx, dir, publication.Options{
+	return dir, publication.Options{
 		SiteURL:     cfg.Site.URL,
 		Location:    loc,
 		Now:         now,
@@ -102,15 +117,8 @@ func loadSite(ctx context.Context, env *cliEnv, cfg *config.Config, now time.Tim
 		Permalinks:  rules,
 		MediaDirs:   media,
 		MaxFileSize: cfg.Content.MaxFileSize,
-		DisplayDir:  display,
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range site.Diagnostics {
-		fmt.Fprintln(env.stderr, d.String())
-	}
-	return site, nil
+		DisplayDir:  displayPath(dir),
+	}, nil
 }
 
 // displayPath shows a path relative to the working directory when it is

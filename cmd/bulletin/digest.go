@@ -42,6 +42,7 @@ type digestSession struct {
 	now      time.Time
 	loc      *time.Location
 	renderer *digest.Renderer
+	signer   *token.Signer
 	site     *publication.Site // loaded on first use
 }
 
@@ -85,7 +86,7 @@ func openDigest(ctx context.Context, env *cliEnv, sf *siteFlags) (*digestSession
 		st.Close()
 		return nil, err
 	}
-	return &digestSession{cfg: cfg, st: st, now: now, loc: loc, renderer: r}, nil
+	return &digestSession{cfg: cfg, st: st, now: now, loc: loc, renderer: r, signer: signer}, nil
 }
 
 func (s *digestSession) Close() error { return s.st.Close() }

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -62,6 +63,9 @@ func main() {
 		lang:       messageLang(os.LookupEnv),
 		isTerminal: isTerminal(os.Stdin) && isTerminal(os.Stdout),
 	}
+	// Packages that log without being handed a logger use the default one:
+	// make it the same as the commands' (text on a terminal, JSON else).
+	slog.SetDefault(newLogger(&cliEnv{stderr: os.Stderr, isTerminal: isTerminal(os.Stderr)}))
 	code := run(ctx, env, os.Args[1:])
 	stop()
 	os.Exit(code)

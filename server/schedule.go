@@ -1,0 +1,135 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/ecoresponsable/bulletin/store"
+)
+
+// lastRunKey is the store setting holding the last scheduled slot that was
+// run or skipped, so that a restart knows what it missed.
+const lastRunKey = "schedule.last_slot"
+
+// schedule is a cron expression read in the site's time zone.
+type schedule struct {
+	spec    cron.Schedule
+	loc     *time.Location
+	catchUp time.Duration
+}
+
+// parseSchedule reads a standard five-field cron expression ("0 9 * * 1").
+func parseSchedule(expr string, loc *time.Location, catchUp time.Duration) (*schedule, error) {
+	spec, err := cron.ParseStandard(expr)
+	if err != nil {
+		return nil, fmt.Errorf("server: digest.schedule %q: %w", expr, err)
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &schedule{spec: spec, loc: loc, catchUp: catchUp}, nil
+}
+
+// next is the first slot strictly after t, computed in the site's zone so
+// that "09:00" stays 09:00 across daylight-saving changes.
+func (sc *schedule) next(t time.Time) time.Time {
+	return sc.spec.Next(t.In(sc.loc))
+}
+
+// missed returns the latest slot in (last, now], if any.
+func (sc *schedule) missed(last, now time.Time) (time.Time, bool) {
+	// Only the latest slot matters: start close to now so that a long
+	// outage with a frequent schedule does not loop for long.
+	if from := now.Add(-sc.catchUp - 366*24*time.Hour); last.Before(from) {
+		last = from
+	}
+	var slot time.Time
+	for t := sc.next(last); !t.IsZero() && !t.After(now); t = sc.next(t) {
+		slot = t
+	}
+	return slot, !slot.IsZero()
+}
+
+// scheduler runs an action at every slot of a schedule. Its clock and timer
+// are injected so that tests can drive it.
+type scheduler struct {
+	sc    *schedule
+	st    store.Store
+	now   func() time.Time
+	after func(time.Duration) <-chan time.Time
+	run   func(ctx context.Context, slot time.Time)
+	log   *slog.Logger
+}
+
+// loop catches up a missed slot at start (within the catch-up window, else
+// it is skipped and logged), then waits for each next slot until ctx ends.
+func (s *scheduler) loop(ctx context.Context) {
+	now := s.now()
+	last, ok := s.lastSlot(ctx)
+	if !ok {
+		// First start: nothing was missed yet.
+		last = now
+		s.setLast(ctx, now)
+	}
+	if slot, ok := s.sc.missed(last, now); ok {
+		if late := now.Sub(slot); late <= s.sc.catchUp {
+			s.log.Info("running a scheduled digest missed while the server was down", "slot", slot, "late", late.Round(time.Second))
+			s.fire(ctx, slot)
+		} else {
+			s.log.Warn("skipping a scheduled digest missed too long ago", "slot", slot, "late", late.Round(time.Second), "catch_up", s.sc.catchUp)
+			s.setLast(ctx, slot)
+		}
+		last = slot
+	}
+	for {
+		now = s.now()
+		if last.Before(now) {
+			last = now
+		}
+		next := s.sc.next(last)
+		if next.IsZero() {
+			return
+		}
+		s.log.Info("next scheduled digest", "at", next)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.after(next.Sub(s.now())):
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if s.now().Before(next) {
+			continue // woke early (clock change): wait again
+		}
+		s.fire(ctx, next)
+		last = next
+	}
+}
+
+// fire records the slot before running it: a crash during the send must
+// not make the next start run the slot again (the unfinished digest is
+// resumed instead).
+func (s *scheduler) fire(ctx context.Context, slot time.Time) {
+	s.setLast(ctx, slot)
+	s.run(ctx, slot)
+}
+
+func (s *scheduler) lastSlot(ctx context.Context) (time.Time, bool) {
+	v, ok, err := s.st.GetSetting(ctx, lastRunKey)
+	if err != nil || !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	return t, err == nil
+}
+
+func (s *scheduler) setLast(ctx context.Context, t time.Time) {
+	if err := s.st.SetSetting(ctx, lastRunKey, t.UTC().Format(time.RFC3339)); err != nil {
+		s.log.Error("record the schedule", "err", err)
+	}
+}

@@ -1,0 +1,200 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ecoresponsable/bulletin/store"
+)
+
+func paris(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// Mondays 09:00 in Paris stay 09:00 local across the autumn and spring
+// changes: 07:00 UTC in summer time, 08:00 UTC in winter time.
+func TestScheduleAcrossDST(t *testing.T) {
+	loc := paris(t)
+	sc, err := parseSchedule("0 9 * * 1", loc, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		after time.Time
+		want  time.Time // UTC
+	}{
+		// Autumn: clocks go back on Sunday 25 October 2026.
+		{time.Date(2026, 10, 19, 9, 0, 0, 0, loc), time.Date(2026, 10, 26, 8, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 10, 12, 9, 30, 0, 0, loc), time.Date(2026, 10, 19, 7, 0, 0, 0, time.UTC)},
+		// Spring: clocks go forward on Sunday 28 March 2027.
+		{time.Date(2027, 3, 22, 9, 0, 0, 0, loc), time.Date(2027, 3, 29, 7, 0, 0, 0, time.UTC)},
+		{time.Date(2027, 3, 15, 10, 0, 0, 0, loc), time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC)},
+	} {
+		got := sc.next(tc.after)
+		if !got.Equal(tc.want) || got.In(loc).Hour() != 9 {
+			t.Errorf("next after %v = %v (%v local), want %v", tc.after, got.UTC(), got.In(loc), tc.want)
+		}
+	}
+	if _, err := parseSchedule("every monday", loc, 0); err == nil {
+		t.Error("a bad cron expression was accepted")
+	}
+}
+
+// fakeTimer lets a test decide when the scheduler's waits end.
+type fakeTimer struct {
+	mu    sync.Mutex
+	waits []time.Duration
+	fire  chan time.Time
+}
+
+func (f *fakeTimer) after(d time.Duration) <-chan time.Time {
+	f.mu.Lock()
+	f.waits = append(f.waits, d)
+	f.mu.Unlock()
+	return f.fire
+}
+
+func newScheduler(t *testing.T, clock *testClock, catchUp time.Duration) (*scheduler, *store.SQLite, *fakeTimer, chan time.Time) {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sc, err := parseSchedule("0 9 * * 1", paris(t), catchUp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	timer := &fakeTimer{fire: make(chan time.Time)}
+	runs := make(chan time.Time, 10)
+	return &scheduler{sc: sc, st: st, now: clock.now, after: timer.after, log: slog.New(slog.DiscardHandler),
+		run: func(_ context.Context, slot time.Time) { runs <- slot }}, st, timer, runs
+}
+
+func at(c *testClock, t time.Time) { c.ns.Store(t.UnixNano()) }
+
+// A Monday 09:00 run missed while the server was down runs once at start
+// when it is less than catch_up old; older, it is skipped.
+func TestSchedulerCatchUp(t *testing.T) {
+	loc := paris(t)
+	monday9 := time.Date(2026, 11, 23, 9, 0, 0, 0, loc)
+	for _, tc := range []struct {
+		name     string
+		startAt  time.Time
+		wantRun  bool
+		lastSeen time.Time
+	}{
+		{"inside the window", monday9.Add(3 * time.Hour), true, monday9.Add(-7 * 24 * time.Hour)},
+		{"outside the window", monday9.Add(30 * time.Hour), false, monday9.Add(-7 * 24 * time.Hour)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newTestClock()
+			s, st, timer, runs := newScheduler(t, clock, 24*time.Hour)
+			if err := st.SetSetting(context.Background(), lastRunKey, tc.lastSeen.UTC().Format(time.RFC3339)); err != nil {
+				t.Fatal(err)
+			}
+			at(clock, tc.startAt)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { s.loop(ctx); close(done) }()
+			if tc.wantRun {
+				select {
+				case slot := <-runs:
+					if !slot.Equal(monday9) {
+						t.Fatalf("caught up slot %v, want %v", slot, monday9)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("the missed run did not run")
+				}
+			}
+			// Wait until the loop sleeps towards the next Monday, then check
+			// nothing (more) ran and the slot is recorded.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				timer.mu.Lock()
+				n := len(timer.waits)
+				timer.mu.Unlock()
+				if n > 0 || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			select {
+			case slot := <-runs:
+				t.Fatalf("unexpected run of %v", slot)
+			default:
+			}
+			last, ok := s.lastSlot(context.Background())
+			if !ok || !last.Equal(monday9) {
+				t.Fatalf("recorded last slot %v, want %v", last, monday9)
+			}
+			timer.mu.Lock()
+			wait := timer.waits[0]
+			timer.mu.Unlock()
+			if next := monday9.Add(7 * 24 * time.Hour); wait != next.Sub(tc.startAt) {
+				t.Errorf("waits %v for the next slot, want %v", wait, next.Sub(tc.startAt))
+			}
+			cancel()
+			<-done
+		})
+	}
+}
+
+// The loop fires each slot when its timer ends, at 09:00 Paris time, and
+// never twice for one slot; the first start never catches up.
+func TestSchedulerFiresEachSlot(t *testing.T) {
+	loc := paris(t)
+	clock := newTestClock()
+	s, _, timer, runs := newScheduler(t, clock, 24*time.Hour)
+	// First start on a Monday at 10:00: the 09:00 slot is not caught up.
+	at(clock, time.Date(2026, 10, 19, 10, 0, 0, 0, loc))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.loop(ctx)
+	for i, want := range []time.Time{
+		time.Date(2026, 10, 26, 9, 0, 0, 0, loc), // first Monday in winter time
+		time.Date(2026, 11, 2, 9, 0, 0, 0, loc),
+	} {
+		// Let the clock reach the slot, then end the wait.
+		waitForWaits(t, timer, i+1)
+		at(clock, want)
+		timer.fire <- want
+		select {
+		case slot := <-runs:
+			if !slot.Equal(want) || slot.In(loc).Hour() != 9 {
+				t.Fatalf("run %d at %v, want %v", i, slot, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("slot %v did not run", want)
+		}
+	}
+	select {
+	case slot := <-runs:
+		t.Fatalf("extra run %v", slot)
+	default:
+	}
+}
+
+func waitForWaits(t *testing.T, f *fakeTimer, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		f.mu.Lock()
+		got := len(f.waits)
+		f.mu.Unlock()
+		if got >= n {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("the scheduler did not wait %d times", n)
+}

@@ -27,10 +27,10 @@ for n in $NS; do
   for run in $(seq "$RUNS"); do
     cp "$work/seed-$n.db" "$work/run.db"
     rm -f "$work/run.db-wal" "$work/run.db-shm"
-    "$bin" -send -db "$work/run.db" -addr "$ADDR" | tee -a "$results"
-    "$bin" -ceiling -n "$n" -addr "$ADDR" | tee -a "$results"
+    "$bin" -send -db "$work/run.db" -addr "$ADDR" -sinkpid "$sink" | tee -a "$results"
+    "$bin" -ceiling -n "$n" -addr "$ADDR" -sinkpid "$sink" | tee -a "$results"
   done
 done
 echo
-echo "$(nproc) CPUs, Go $(go env GOVERSION), $(date -u +%Y-%m-%d)"
+echo "$(nproc) CPUs, Go $(go env GOVERSION), $(date -u +%Y-%m-%d), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "$bin" -report "$results"

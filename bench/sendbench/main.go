@@ -56,7 +56,8 @@ type result struct {
 	Seconds  float64 `json:"seconds"`
 	PerSec   float64 `json:"msgs_per_s"`
 	PeakRSS  int64   `json:"peak_rss_kb"`
-	CPUus    float64 `json:"cpu_us_per_msg"` // user+system CPU of this process per message
+	CPUus    float64 `json:"cpu_us_per_msg"`      // user+system CPU of this process per message
+	SinkCPU  float64 `json:"sink_cpu_us_per_msg"` // the same for the sink process, when -sinkpid is given
 	Sent     int     `json:"sent"`
 	MsgBytes int     `json:"msg_bytes,omitempty"`
 }
@@ -71,6 +72,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:2525", "SMTP sink address")
 	n := flag.Int("n", 0, "messages for -ceiling")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of -send or -ceiling to this file")
+	sinkPID := flag.Int("sinkpid", 0, "process id of the sink, to report its CPU time per message too")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("sendbench: ")
@@ -94,9 +96,9 @@ func main() {
 	case *seed > 0:
 		err = seedDB(ctx, *db, *seed)
 	case *send:
-		err = runSender(ctx, *db, *addr)
+		err = runSender(ctx, *db, *addr, *sinkPID)
 	case *ceiling:
-		err = runCeiling(ctx, *addr, *n)
+		err = runCeiling(ctx, *addr, *n, *sinkPID)
 	case *report != "":
 		err = printReport(*report)
 	default:
@@ -220,7 +222,7 @@ func hostPort(addr string) (string, int, error) {
 }
 
 // runSender sends the unfinished digest of path through the real sender.
-func runSender(ctx context.Context, path, addr string) error {
+func runSender(ctx context.Context, path, addr string, sinkPID int) error {
 	st, err := store.OpenSQLite(ctx, path)
 	if err != nil {
 		return err
@@ -248,7 +250,7 @@ func runSender(ctx context.Context, path, addr string) error {
 	}
 	defer m.Close()
 	s := &digest.Sender{Store: st, Mailer: m, Renderer: r, Concurrency: connections, Logger: slog.Default()}
-	cpu0 := cpuTime()
+	cpu0, sink0 := cpuTime(), procCPU(sinkPID)
 	start := time.Now()
 	res, err := s.Send(ctx, d.ID)
 	elapsed := time.Since(start)
@@ -260,13 +262,14 @@ func runSender(ctx context.Context, path, addr string) error {
 	}
 	n := res.Sent + res.Skipped + res.Failed
 	return emit(result{Mode: "sender", N: n, Sent: res.Sent, Seconds: elapsed.Seconds(),
-		PerSec: float64(n) / elapsed.Seconds(), PeakRSS: peakRSS(), CPUus: cpuSince(cpu0) / float64(n)})
+		PerSec: float64(n) / elapsed.Seconds(), PeakRSS: peakRSS(), CPUus: cpuSince(cpu0) / float64(n),
+		SinkCPU: float64(procCPU(sinkPID)-sink0) / float64(time.Microsecond) / float64(n)})
 }
 
 // runCeiling sends n copies of one rendered digest message over
 // `connections` go-mail clients, one per goroutine: no database, no
 // rendering, no pool; the most this machine and sink allow.
-func runCeiling(ctx context.Context, addr string, n int) error {
+func runCeiling(ctx context.Context, addr string, n, sinkPID int) error {
 	if n <= 0 {
 		return errors.New("-n is required")
 	}
@@ -321,7 +324,7 @@ func runCeiling(ctx context.Context, addr string, n int) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, connections)
-	cpu0 := cpuTime()
+	cpu0, sink0 := cpuTime(), procCPU(sinkPID)
 	start := time.Now()
 	for w := range connections {
 		wg.Add(1)
@@ -347,7 +350,8 @@ func runCeiling(ctx context.Context, addr string, n int) error {
 		return err
 	}
 	return emit(result{Mode: "ceiling", N: n, Sent: n, Seconds: elapsed.Seconds(),
-		PerSec: float64(n) / elapsed.Seconds(), PeakRSS: peakRSS(), CPUus: cpuSince(cpu0) / float64(n), MsgBytes: len(raw)})
+		PerSec: float64(n) / elapsed.Seconds(), PeakRSS: peakRSS(), CPUus: cpuSince(cpu0) / float64(n),
+		SinkCPU: float64(procCPU(sinkPID)-sink0) / float64(time.Microsecond) / float64(n), MsgBytes: len(raw)})
 }
 
 func emit(r result) error {
@@ -361,6 +365,31 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is the user and system CPU time used so far by process pid (0:
+// none), from /proc/pid/stat.
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses.
+	_, rest, ok := strings.Cut(string(data), ") ")
+	if !ok {
+		return 0
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const clockTicks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / clockTicks
 }
 
 // cpuSince is the CPU time used since t0, in microseconds.
@@ -384,7 +413,9 @@ func peakRSS() int64 {
 }
 
 // printReport reads JSON results and prints, per N, the medians of the
-// sender and the ceiling.
+// sender and the ceiling. The CPU ratio is the ceiling's CPU time per
+// message (client and sink) over the sender's: the throughput ratio on a
+// machine doing nothing else, where both are CPU-bound.
 func printReport(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -427,8 +458,9 @@ func printReport(path string) error {
 	rate := func(r result) float64 { return r.PerSec }
 	rss := func(r result) float64 { return float64(r.PeakRSS) / 1024 }
 	cpu := func(r result) float64 { return r.CPUus }
-	fmt.Printf("| N | sender msgs/s | ceiling msgs/s | ratio | sender CPU/msg | ceiling CPU/msg | sender peak RSS | ceiling peak RSS | runs |\n")
-	fmt.Printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	total := func(r result) float64 { return r.CPUus + r.SinkCPU }
+	fmt.Printf("| N | sender msgs/s | ceiling msgs/s | ratio | sender CPU/msg | ceiling CPU/msg | sink CPU/msg | CPU ratio | sender peak RSS | ceiling peak RSS | runs |\n")
+	fmt.Printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, n := range ns {
 		s, c := runs[key{"sender", n}], runs[key{"ceiling", n}]
 		sr, cr := median(s, rate), median(c, rate)
@@ -436,8 +468,13 @@ func printReport(path string) error {
 		if cr > 0 {
 			ratio = sr / cr
 		}
-		fmt.Printf("| %d | %.0f | %.0f | %.2f | %.0f µs | %.0f µs | %.0f MiB | %.0f MiB | %d |\n",
-			n, sr, cr, ratio, median(s, cpu), median(c, cpu), median(s, rss), median(c, rss), len(s))
+		cpuRatio := 0.0
+		if st := median(s, total); st > 0 {
+			cpuRatio = median(c, total) / st
+		}
+		fmt.Printf("| %d | %.0f | %.0f | %.2f | %.0f µs | %.0f µs | %.0f µs | %.2f | %.0f MiB | %.0f MiB | %d |\n",
+			n, sr, cr, ratio, median(s, cpu), median(c, cpu), median(s, func(r result) float64 { return r.SinkCPU }),
+			cpuRatio, median(s, rss), median(c, rss), len(s))
 	}
 	return nil
 }

@@ -521,7 +521,7 @@ func progressReporter(env *cliEnv, logger *slog.Logger) func(digest.Progress) {
 				progressbar.OptionSetItsString("msg"),
 				progressbar.OptionSetPredictTime(true),
 				progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionFullWidth(),
+				progressbar.OptionSetWidth(25),
 				progressbar.OptionOnCompletion(func() { fmt.Fprintln(env.stderr) }),
 			)
 		}

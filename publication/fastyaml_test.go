@@ -1,6 +1,7 @@
 package publication
 
 import (
+	"net/url"
 	"reflect"
 	"testing"
 )
@@ -74,6 +75,20 @@ func TestFlatYAMLTakesCommonShapes(t *testing.T) {
 	} {
 		if !checkFlat(t, []byte(s)) {
 			t.Errorf("fast path refused %q", s)
+		}
+	}
+}
+
+// The fast path of resolveURL gives what url.ResolveReference gives.
+func TestResolveURLFastPath(t *testing.T) {
+	base, _ := url.Parse("https://example.org/blog/post/")
+	for _, ref := range []string{"/img/a.png", "/a/b/", "/", "/a/./b", "/a/../b", "/a/..", "/a/.", "/.x", "/a..b/c", "/a%20b", "//cdn.example/x", "/a?b", "/a#b", "/é", "/a b", "/..", "/a/...", "/-_~"} {
+		want := ref
+		if u, err := url.Parse(ref); err == nil && !u.IsAbs() {
+			want = base.ResolveReference(u).String()
+		}
+		if got := resolveURL(base, ref); got != want {
+			t.Errorf("resolveURL(%q) = %q, want %q", ref, got, want)
 		}
 	}
 }

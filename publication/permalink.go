@@ -157,6 +157,29 @@ func matchSegs(pat, name []string) bool {
 	return len(name) == 0
 }
 
+// plainRootPath reports a path that starts with one "/" and holds only
+// characters that need no escaping, no query, fragment or dot segment:
+// resolving it changes nothing but the origin.
+func plainRootPath(ref string) bool {
+	if len(ref) < 2 || ref[0] != '/' || ref[1] == '/' {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '~', c == '/':
+		case c == '.':
+			// "/./", "/../", or a trailing "/." or "/..": a dot segment.
+			if ref[i-1] == '/' && (i+1 == len(ref) || ref[i+1] == '/' || ref[i+1] == '.' && (i+2 == len(ref) || ref[i+2] == '/')) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // resolveURL makes ref absolute against base. It returns ref unchanged when
 // it cannot be parsed, so that no content is lost. An empty ref is the base
 // itself (RFC 3986), as it is for a browser on the page.
@@ -164,6 +187,11 @@ func resolveURL(base *url.URL, ref string) string {
 	ref = strings.TrimSpace(ref)
 	if base == nil {
 		return ref
+	}
+	// The common case, a plain site-absolute path ("/img/a.png"), needs
+	// no parsing: it resolves to the site's origin followed by the path.
+	if plainRootPath(ref) && base.Opaque == "" && base.User == nil {
+		return base.Scheme + "://" + base.Host + ref
 	}
 	u, err := url.Parse(ref)
 	if err != nil {

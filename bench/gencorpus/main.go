@@ -61,7 +61,11 @@ func generate(out string, n int, seed uint64, scale int) error {
 			return err
 		}
 	}
-	start := time.Date(2015, 1, 1, 9, 0, 0, 0, time.UTC)
+	// Dates spread over the ten years before mid-2026, whatever n: every
+	// publication is in the past, so every one is in the feeds.
+	end := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	step := 10 * 365 * 24 * time.Hour / time.Duration(max(n, 1))
+	start := end.Add(-time.Duration(n) * step)
 	for i := 0; i < n; i++ {
 		sec := sections[i%len(sections)]
 		// At most 1,000 files per folder, as a real site splits by year.
@@ -69,7 +73,7 @@ func generate(out string, n int, seed uint64, scale int) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		date := start.Add(time.Duration(i) * 7 * time.Hour)
+		date := start.Add(time.Duration(i) * step).Truncate(time.Second)
 		name := fmt.Sprintf("publication-%06d.md", i)
 		if err := os.WriteFile(filepath.Join(dir, name), page(r, i, sec, date, scale), 0o644); err != nil {
 			return err

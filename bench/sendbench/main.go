@@ -26,6 +26,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -73,7 +74,11 @@ func main() {
 	n := flag.Int("n", 0, "messages for -ceiling")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of -send or -ceiling to this file")
 	sinkPID := flag.Int("sinkpid", 0, "process id of the sink, to report its CPU time per message too")
+	gcPercent := flag.Int("gogc", 400, "garbage collector target of -send and -ceiling, as `bulletin digest send` sets it (unless GOGC is set)")
 	flag.Parse()
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(*gcPercent)
+	}
 	log.SetFlags(0)
 	log.SetPrefix("sendbench: ")
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))

@@ -81,8 +81,6 @@ const (
 	sqlMarkSent = `UPDATE deliveries SET status = 'sent', attempts = attempts + 1, message_id = ?,
 		last_error = '', updated_at = ?
 		WHERE digest_id = ? AND subscriber_id = ? AND status = 'pending'`
-	sqlResetFailures = `UPDATE subscribers SET consecutive_failures = 0
-		WHERE id = ? AND consecutive_failures <> 0`
 )
 
 // MarkSent records that the SMTP server accepted the message for this
@@ -92,25 +90,16 @@ const (
 // SetStatus while the message was on its way) is ErrNotPending, naming its
 // status.
 func (s *SQLite) MarkSent(ctx context.Context, digestID, subscriberID int64, messageID string, now time.Time) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: mark sent %d/%d: %w", digestID, subscriberID, err)
-	}
-	defer tx.Rollback()
-	res, err := tx.StmtContext(ctx, s.markSent).ExecContext(ctx, messageID, now.Unix(), digestID, subscriberID)
+	// One autocommit statement: the subscriber's failure count is reset by
+	// a trigger (migration 0003) in the same statement.
+	res, err := s.markSent.ExecContext(ctx, messageID, now.Unix(), digestID, subscriberID)
 	if err != nil {
 		return fmt.Errorf("store: mark sent %d/%d: %w", digestID, subscriberID, err)
 	}
 	if n, err := rowsAffected(res); err != nil {
 		return fmt.Errorf("store: mark sent %d/%d: %w", digestID, subscriberID, err)
 	} else if n == 0 {
-		return s.whyNotMarked(ctx, tx, "mark sent", digestID, subscriberID)
-	}
-	if _, err := tx.StmtContext(ctx, s.resetFailures).ExecContext(ctx, subscriberID); err != nil {
-		return fmt.Errorf("store: mark sent %d/%d: reset failures: %w", digestID, subscriberID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: mark sent %d/%d: commit: %w", digestID, subscriberID, err)
+		return s.whyNotMarked(ctx, s.write, "mark sent", digestID, subscriberID)
 	}
 	return nil
 }
@@ -193,7 +182,7 @@ func (s *SQLite) MarkSkipped(ctx context.Context, digestID, subscriberID int64, 
 
 // whyNotMarked explains an update that matched no row: no such delivery
 // (ErrNotFound) or one already recorded (ErrNotPending).
-func (s *SQLite) whyNotMarked(ctx context.Context, tx *sql.Tx, what string, digestID, subscriberID int64) error {
+func (s *SQLite) whyNotMarked(ctx context.Context, tx querier, what string, digestID, subscriberID int64) error {
 	var status string
 	err := tx.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE digest_id = ? AND subscriber_id = ?`,
 		digestID, subscriberID).Scan(&status)

@@ -48,8 +48,7 @@ type SQLite struct {
 	hostname      string
 	pidNS         string
 
-	markSent      *sql.Stmt
-	resetFailures *sql.Stmt
+	markSent *sql.Stmt
 }
 
 var _ Store = (*SQLite)(nil)
@@ -143,9 +142,6 @@ func (s *SQLite) prepare(ctx context.Context) error {
 	if s.markSent, err = s.write.PrepareContext(ctx, sqlMarkSent); err != nil {
 		return fmt.Errorf("prepare mark sent: %w", err)
 	}
-	if s.resetFailures, err = s.write.PrepareContext(ctx, sqlResetFailures); err != nil {
-		return fmt.Errorf("prepare reset failures: %w", err)
-	}
 	return nil
 }
 
@@ -153,7 +149,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 // released first.
 func (s *SQLite) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.markSent, s.resetFailures} {
+	for _, st := range []*sql.Stmt{s.markSent} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"net/url"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -410,6 +411,9 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 
+	if _, set := env.getenv("GOGC"); !set {
+		defer debug.SetGCPercent(debug.SetGCPercent(sendGCPercent))
+	}
 	logger := sendLogger(env)
 	m, outbox, err := newMailer(s.cfg, logger)
 	if err != nil {
@@ -435,8 +439,19 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 			return nil
 		}
 	}
+	if counts, err = s.st.CountByStatus(ctx); err != nil {
+		return err
+	} else if counts[store.StatusActive] == 0 {
+		fmt.Fprintln(env.stdout, env.t("Aucun abonné actif : aucune nouvelle lettre n'est créée.", "No active subscriber: no new digest created."))
+		return nil
+	}
 	subject := s.renderer.Subject(s.cfg.Site.Language, len(p.items), s.now)
 	d, err := s.st.CreateDigestWithKnown(ctx, subject, p.items, p.known, s.now)
+	var unfinished *store.UnfinishedError
+	if errors.As(err, &unfinished) {
+		return fmt.Errorf(env.t("un autre envoi a commencé entre-temps (la lettre n° %d est en cours) ; réessayez quand il aura fini",
+			"another send started meanwhile (digest #%d is sending); try again when it is over"), unfinished.DigestID)
+	}
 	if err != nil {
 		return err
 	}
@@ -444,6 +459,13 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 		d.ID, len(d.Items), d.Deliveries.Pending)
 	return s.send(ctx, env, sender, d.ID, outbox)
 }
+
+// sendGCPercent is the garbage collector's target during a send. Each
+// message allocates some 40 KB (bodies, MIME encoding) over a live heap of
+// a few MB, so the default (100) collects every few hundred messages and
+// costs about a sixth of the sender's CPU; 400 saves most of it for about
+// 12 MB more memory, whatever the number of subscribers (see bench/send.sh).
+const sendGCPercent = 400
 
 // send runs the sender on one digest with a progress display and reports
 // the outcome.

@@ -214,6 +214,54 @@ func TestDigestSendTestCopy(t *testing.T) {
 	}
 }
 
+func TestDigestSendInterruptedThenResumed(t *testing.T) {
+	srv := smtpserver.Start(t, smtpserver.Delay(20*time.Millisecond))
+	env := map[string]string{
+		"BULLETIN_SMTP_HOST": srv.Host(), "BULLETIN_SMTP_PORT": strconv.Itoa(srv.Port()), "BULLETIN_SMTP_TLS": "none",
+		"BULLETIN_SMTP_RATE": "0",
+	}
+	var csv strings.Builder
+	csv.WriteString("email\n")
+	for i := range 30 {
+		fmt.Fprintf(&csv, "r%02d@example.net\n", i)
+	}
+	cfg, flags := digestSetup(t, cliCase{env: env}, csv.String())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // Ctrl-C once a few messages went out
+		for deadline := time.Now().Add(10 * time.Second); srv.Count() < 3 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	code, _, stderr := cliCase{env: env, ctx: ctx}.run(t, append([]string{"digest", "send", "--yes"}, flags...)...)
+	if code != 130 || !strings.Contains(stderr, "Interrupted") {
+		t.Fatalf("interrupted send: exit %d, %q", code, stderr)
+	}
+	d, err := openConfigStore(t, cfg).Unfinished(context.Background())
+	if err != nil || d == nil {
+		t.Fatalf("no unfinished digest after the interruption: %v", err)
+	}
+	if d.Deliveries.Sent != srv.Count() || d.Deliveries.Pending == 0 {
+		t.Errorf("after Ctrl-C the ledger says %+v, the server got %d", d.Deliveries, srv.Count())
+	}
+
+	code, stdout, stderr := cliCase{env: env}.run(t, append([]string{"digest", "send", "--yes"}, flags...)...)
+	if code != 0 || !strings.Contains(stdout, "resuming it first") {
+		t.Fatalf("resume: %d %q %q", code, stdout, stderr)
+	}
+	got := map[string]int{}
+	for _, m := range srv.Messages() {
+		got[m.To[0]]++
+	}
+	for i := range 30 {
+		if addr := fmt.Sprintf("r%02d@example.net", i); got[addr] != 1 {
+			t.Errorf("%s got %d messages, want 1", addr, got[addr])
+		}
+	}
+}
+
 // TestMailpitEndToEnd runs the acceptance scenario against Mailpit (.ci/run
 // starts it): import 500 subscribers, preview, send; each gets exactly one
 // well-formed message; a second send sends nothing.

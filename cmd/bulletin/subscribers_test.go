@@ -17,6 +17,7 @@ type cliCase struct {
 	env      map[string]string
 	stdin    string
 	terminal bool
+	ctx      context.Context // nil: context.Background()
 }
 
 // run runs args and returns the exit status, stdout and stderr.
@@ -29,7 +30,11 @@ func (c cliCase) run(t *testing.T, args ...string) (int, string, string) {
 		lang:       "en",
 		isTerminal: c.terminal,
 	}
-	code := run(context.Background(), e, args)
+	ctx := c.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	code := run(ctx, e, args)
 	return code, out.String(), errb.String()
 }
 

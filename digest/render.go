@@ -558,12 +558,7 @@ func (r *Renderer) bodies(data EmailData) (html, text string, err error) {
 // match returns the indexes of the items of p whose tags meet topics;
 // every item when topics has no usable slug (as ItemsFor decides).
 func (p *prepared) match(topics []string) []int {
-	want := make([]string, 0, len(topics))
-	for _, t := range topics {
-		if s := publication.Slug(t); s != "" {
-			want = append(want, s)
-		}
-	}
+	want := topicSlugs(topics)
 	if len(want) == 0 {
 		return p.all
 	}
@@ -574,17 +569,6 @@ func (p *prepared) match(topics []string) []int {
 		}
 	}
 	return out
-}
-
-func meets(slugs, want []string) bool {
-	for _, s := range slugs {
-		for _, w := range want {
-			if s == w {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // prepare cleans d's items once: a stored digest is frozen, so the last

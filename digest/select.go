@@ -93,26 +93,50 @@ func Item(p *publication.Publication) store.DigestItem {
 // tag among the topics, compared by slug (so "Éco-conception" matches
 // "eco-conception").
 func ItemsFor(items []store.DigestItem, topics []string) []store.DigestItem {
-	if len(topics) == 0 {
-		return items
-	}
-	want := make(map[string]bool, len(topics))
-	for _, t := range topics {
-		if s := publication.Slug(t); s != "" {
-			want[s] = true
-		}
-	}
+	want := topicSlugs(topics)
 	if len(want) == 0 {
 		return items
 	}
 	var out []store.DigestItem
 	for _, it := range items {
-		for _, tag := range it.Tags {
-			if want[publication.Slug(tag)] {
-				out = append(out, it)
-				break
-			}
+		if meets(tagSlugs(it.Tags), want) {
+			out = append(out, it)
 		}
 	}
 	return out
+}
+
+// topicSlugs returns the slugs of a subscriber's topics; none means every
+// topic. Topics and tags are compared by slug, so that case and accents do
+// not matter ("Réemploi" meets "reemploi").
+func topicSlugs(topics []string) []string {
+	want := make([]string, 0, len(topics))
+	for _, t := range topics {
+		if s := publication.Slug(t); s != "" {
+			want = append(want, s)
+		}
+	}
+	return want
+}
+
+// tagSlugs returns the slugs of an item's tags.
+func tagSlugs(tags []string) []string {
+	out := make([]string, len(tags))
+	for i, t := range tags {
+		out[i] = publication.Slug(t)
+	}
+	return out
+}
+
+// meets reports whether an item's tag slugs meet a subscriber's topic
+// slugs: one in common is enough.
+func meets(slugs, want []string) bool {
+	for _, s := range slugs {
+		for _, w := range want {
+			if s == w {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -523,16 +524,12 @@ func (l *loader) loadFile(source string) (res loaded) {
 		return res
 	}
 	full := filepath.Join(l.dir, filepath.FromSlash(source))
-	fi, err := os.Stat(full)
+	src, size, err := readLimited(full, l.opts.MaxFileSize)
 	if err != nil {
 		return fail(0, fmt.Sprintf("cannot read: %v", unwrapPath(err)))
 	}
-	if fi.Size() > l.opts.MaxFileSize {
-		return fail(0, fmt.Sprintf("file is %d bytes, over the %d-byte limit", fi.Size(), l.opts.MaxFileSize))
-	}
-	src, err := os.ReadFile(full)
-	if err != nil {
-		return fail(0, fmt.Sprintf("cannot read: %v", unwrapPath(err)))
+	if src == nil {
+		return fail(0, fmt.Sprintf("file is %d bytes, over the %d-byte limit", size, l.opts.MaxFileSize))
 	}
 	p, diags, state, err := parseSource(source, src, l)
 	for _, d := range diags {
@@ -547,6 +544,31 @@ func (l *loader) loadFile(source string) (res loaded) {
 	}
 	res.pub, res.state = p, state
 	return res
+}
+
+// readLimited reads a file whose size is at most limit with one open, one
+// stat and one read; a larger file is not read (nil data, its size).
+func readLimited(path string, limit int64) ([]byte, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if fi.Size() > limit {
+		return nil, fi.Size(), nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, 0, err
+	}
+	if int64(len(data)) > limit { // the file grew while being read
+		return nil, int64(len(data)), nil
+	}
+	return data, int64(len(data)), nil
 }
 
 // parseSource builds a Publication from a file's bytes. It is separate from

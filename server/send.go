@@ -18,11 +18,10 @@ var errBusy = errors.New("a digest is being sent")
 // so that the scheduler and the admin API share one rule: never two sends
 // at once (the store's lock covers other processes, such as the CLI).
 type sends struct {
-	mu       sync.Mutex
-	running  bool
-	current  int64
-	progress digest.Progress
-	wg       sync.WaitGroup
+	mu      sync.Mutex
+	running bool
+	current int64
+	wg      sync.WaitGroup
 }
 
 // startSend begins the digest due now in the background and returns its
@@ -96,12 +95,7 @@ func (s *Server) startSend(ctx context.Context, trigger string) (int64, error) {
 			Concurrency: s.opts.Digest.Concurrency, BounceAfter: s.opts.Digest.BounceAfter,
 			Logger: s.log, Holder: "bulletin serve (" + trigger + ")", Now: s.now,
 			ProgressInterval: time.Second,
-			Progress: func(p digest.Progress) {
-				s.sends.mu.Lock()
-				s.sends.progress = p
-				s.sends.mu.Unlock()
-				s.metrics.sendRate.Set(p.Rate())
-			},
+			Progress:         func(p digest.Progress) { s.metrics.sendRate.Set(p.Rate()) },
 		}
 		res, err := sender.Send(ctx, d.ID)
 		s.metrics.sendRate.Set(0)

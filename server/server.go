@@ -148,13 +148,18 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // swaps them in at once. Files whose bytes did not change keep their
 // Last-Modified date.
 func (s *Server) Rebuild(ctx context.Context) error {
-	s.rebuildMu.Lock()
-	defer s.rebuildMu.Unlock()
-	start := time.Now()
 	fp, err := fingerprint(s.opts.ContentDir)
 	if err != nil {
 		return fmt.Errorf("server: scan %s: %w", s.opts.ContentDir, err)
 	}
+	return s.rebuild(ctx, fp)
+}
+
+// rebuild is Rebuild for content whose fingerprint fp is already known.
+func (s *Server) rebuild(ctx context.Context, fp string) error {
+	s.rebuildMu.Lock()
+	defer s.rebuildMu.Unlock()
+	start := time.Now()
 	now := s.now()
 	site, err := s.opts.LoadSite(ctx, now)
 	if err != nil {
@@ -195,7 +200,7 @@ func (s *Server) rebuildIfChanged(ctx context.Context, due bool) {
 	if fp == s.fprint.Load().(string) && !due {
 		return
 	}
-	if err := s.Rebuild(ctx); err != nil {
+	if err := s.rebuild(ctx, fp); err != nil {
 		s.log.Error("rebuild feeds", "err", err)
 	}
 }

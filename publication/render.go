@@ -144,12 +144,23 @@ type rawHTML struct {
 	seen   bool // some raw HTML was rendered (see balancedHTML)
 }
 
-// parseableAbs reports whether u is an absolute URL that parses: resolveURL
-// leaves what does not parse ("%", "1:2") as it is, and no reader could
-// follow it.
+// parseableAbs reports whether u is an absolute URL that parses, with one
+// of the schemes the sanitising policy allows (http and https with a host):
+// resolveURL leaves what does not parse ("%", "1:2") as it is, and a
+// Markdown link or autolink may name any scheme ("<ftp:x>"); no reader
+// could follow those, and raw HTML with them is dropped by the policy too.
 func parseableAbs(u string) bool {
 	v, err := url.Parse(u)
-	return err == nil && v.IsAbs()
+	if err != nil || !v.IsAbs() {
+		return false
+	}
+	switch strings.ToLower(v.Scheme) {
+	case "http", "https":
+		return v.Host != ""
+	case "mailto", "tel":
+		return true
+	}
+	return false
 }
 
 // Transform rewrites link and image destinations against the document's

@@ -43,6 +43,9 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 	// The common date-only and local forms first: no layout with a zone can
 	// read them, so trying those first is only slower.
 	if !mayHaveZone(s) {
+		if t, ok := parseLocalFast(s, loc); ok {
+			return t, nil
+		}
 		for _, l := range localLayouts {
 			if t, err := time.ParseInLocation(l, s, loc); err == nil {
 				return t, nil
@@ -91,4 +94,52 @@ func mayHaveZone(s string) bool {
 		return false
 	}
 	return strings.ContainsAny(s[10:], "Zz+-") || strings.IndexFunc(s[10:], func(r rune) bool { return r >= 'A' && r <= 'z' && r != 'T' && r != 't' }) >= 0
+}
+
+// parseLocalFast reads the two forms nearly every front matter uses,
+// "2006-01-02" and "2006-01-02T15:04:05" (or with a space, or without
+// seconds), as time.ParseInLocation would with the local layouts, without
+// the errors that trying layouts in turn allocates; false for anything
+// else, which the layouts then read.
+func parseLocalFast(s string, loc *time.Location) (time.Time, bool) {
+	num := func(s string) (int, bool) {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return 0, false
+			}
+			n = n*10 + int(s[i]-'0')
+		}
+		return n, true
+	}
+	if len(s) != 10 && len(s) != 16 && len(s) != 19 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	year, ok1 := num(s[0:4])
+	month, ok2 := num(s[5:7])
+	day, ok3 := num(s[8:10])
+	if !ok1 || !ok2 || !ok3 || month < 1 || month > 12 || day < 1 ||
+		day > time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		return time.Time{}, false
+	}
+	hour, minute, sec := 0, 0, 0
+	if len(s) > 10 {
+		if s[10] != 'T' && s[10] != ' ' || s[13] != ':' {
+			return time.Time{}, false
+		}
+		var ok4, ok5 bool
+		hour, ok4 = num(s[11:13])
+		minute, ok5 = num(s[14:16])
+		if !ok4 || !ok5 || hour > 23 || minute > 59 {
+			return time.Time{}, false
+		}
+		if len(s) == 19 {
+			var ok6 bool
+			sec, ok6 = num(s[17:19])
+			if s[16] != ':' || !ok6 || sec > 59 {
+				return time.Time{}, false
+			}
+		}
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, loc), true
 }

@@ -100,3 +100,33 @@ func TestDateValue(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseLocalFast checks the fast path against the layouts it stands
+// for: whenever it reads a date, ParseInLocation with one of the local
+// layouts reads the same instant.
+func FuzzParseLocalFast(f *testing.F) {
+	for _, s := range []string{"2022-06-02", "2025-10-15T21:14:24", "2024-02-29 08:00", "2023-02-29", "2024-13-01", "0000-01-01T24:00:00", "2022-06-02T15:04:60"} {
+		f.Add(s)
+	}
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		f.Skip(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseLocalFast(s, loc)
+		var want time.Time
+		found := false
+		for _, l := range localLayouts {
+			if w, err := time.ParseInLocation(l, s, loc); err == nil {
+				want, found = w, true
+				break
+			}
+		}
+		if ok && (!found || !got.Equal(want) || got.Location() != want.Location()) {
+			t.Errorf("parseLocalFast(%q) = %v, layouts give %v (found %v)", s, got, want, found)
+		}
+		if !ok && found && len(s) == 10 && s[4] == '-' {
+			t.Errorf("parseLocalFast(%q) refused a plain date the layouts read", s)
+		}
+	})
+}

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
 )
 
 // Options tells Load how to read a content folder.
@@ -49,6 +51,11 @@ type Options struct {
 	// DisplayDir is how the content folder is named in diagnostics
 	// (default: the dir argument of Load).
 	DisplayDir string
+	// RenderBodies renders each published body as soon as its file is read
+	// (as Render would), for callers whose outputs include every
+	// publication: reading and rendering then share the CPUs without
+	// waiting for each other, and the Markdown source is dropped early.
+	RenderBodies bool
 }
 
 // Site is the result of loading a content folder.
@@ -189,12 +196,23 @@ func Load(ctx context.Context, dir string, opts Options) (*Site, error) {
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	jobs := make(chan int, workers*8)
+	var policy *bluemonday.Policy
+	if opts.RenderBodies {
+		policy = newPolicy()
+	}
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var r *renderer
+			if policy != nil {
+				r = newRenderer(policy)
+			}
 			for i := range jobs {
 				results[i] = l.loadFile(files[i])
+				if p := results[i].pub; r != nil && results[i].state == statePublished && !p.Date.After(opts.Now) {
+					r.renderInto(p)
+				}
 			}
 		}()
 	}
@@ -546,26 +564,19 @@ func (l *loader) loadFile(source string) (res loaded) {
 	return res
 }
 
-// readLimited reads a file whose size is at most limit with one open, one
-// stat and one read; a larger file is not read (nil data, its size).
-func readLimited(path string, limit int64) ([]byte, int64, error) {
+// readGrown reads a file of unknown size up to limit, for files that are
+// being written to as they are read (nil data when over the limit).
+func readGrown(path string, limit int64) ([]byte, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, 0, err
-	}
-	if fi.Size() > limit {
-		return nil, fi.Size(), nil
-	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, 0, err
 	}
-	if int64(len(data)) > limit { // the file grew while being read
+	if int64(len(data)) > limit {
 		return nil, int64(len(data)), nil
 	}
 	return data, int64(len(data)), nil
@@ -773,7 +784,11 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 			warn("embedVideoUrl", fmt.Sprintf("embedVideoUrl %q is not the URL of a video: ignored", shorten(s)))
 		} else {
 			p.VideoURL = abs(target)
-			lead := vl.html(p.VideoURL) + "\n\n"
+			lead, ok := vl.markdown(p.VideoURL)
+			if !ok {
+				lead = vl.html(p.VideoURL)
+			}
+			lead += "\n\n"
 			expanded = append([]byte(lead), expanded...)
 		}
 	}

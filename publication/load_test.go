@@ -381,6 +381,10 @@ func TestLoadFields(t *testing.T) {
 		"id-num.md":    "---\ntitle: T\ndate: 2024-01-01\nid: 42\n---\n",
 		"video.md":     "---\ntitle: V\ndate: 2024-01-01\nembedVideoUrl: https://www.youtube.com/embed/abc?autoplay=1\napercu: /t.jpg\n---\nTexte.\n",
 		"video-en.md":  "---\ntitle: V\ndate: 2024-01-01\nlang: en\nembedVideoUrl: https://player.vimeo.com/video/7\n---\n",
+		"video-md.md": "---\ntitle: \"L'*éco* [conception] & <b>_x_</b> \\\\ `c` \"\ndate: 2024-01-01\n" +
+			"embedVideoUrl: https://www.youtube.com/embed/abc\napercu: /t.jpg\n---\n",
+		"video-amp.md": "---\ntitle: \"L'*éco* [conception] & <b>_x_</b> \\\\ `c` \"\ndate: 2024-01-01\n" +
+			"embedVideoUrl: https://www.youtube.com/embed/abc\napercu: /t.jpg?a=1&b=2\n---\n",
 		"pod.md": "---\ntitle: P\ndate: 2024-01-01\n" +
 			"audio: {url: /media/ep.mp3, length: 5}\n" +
 			"enclosure:\n  - {url: https://cdn.example/e.mp4, length: 999}\n  - {url: /missing.bin, type: application/x-thing, length: \"500\"}\n" +
@@ -462,6 +466,16 @@ func TestLoadFields(t *testing.T) {
 	}
 	if want := `<p><a href="https://vimeo.com/7">Watch the video: V</a></p>`; pubs["video-en.md"].Content != want {
 		t.Errorf("video-en content:\n%s\nwant\n%s", pubs["video-en.md"].Content, want)
+	}
+	// Markdown punctuation in the title stays text; a thumbnail URL with
+	// "&" takes the raw HTML path, with the same text.
+	title := `L'*éco* [conception] &amp; &lt;b&gt;_x_&lt;/b&gt; \ ` + "`c`"
+	if want := `<p><a href="https://www.youtube.com/watch?v=abc"><img src="https://example.org/t.jpg" alt="Regarder la vidéo : ` + title + `"></a></p>`; pubs["video-md.md"].Content != want {
+		t.Errorf("video-md content:\n%s\nwant\n%s", pubs["video-md.md"].Content, want)
+	}
+	title = strings.Replace(title, "'", "&#39;", 1)
+	if want := `<p><a href="https://www.youtube.com/watch?v=abc"><img src="https://example.org/t.jpg?a=1&amp;b=2" alt="Regarder la vidéo : ` + title + `"></a></p>`; pubs["video-amp.md"].Content != want {
+		t.Errorf("video-amp content:\n%s\nwant\n%s", pubs["video-amp.md"].Content, want)
 	}
 }
 

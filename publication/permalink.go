@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -24,6 +25,14 @@ type PermalinkRule struct {
 // anything but letters and digits turned into single dashes. Letters of
 // non-Latin scripts are kept (they are percent-encoded in URLs).
 func Slug(s string) string {
+	if out, ok := slugFast(s); ok {
+		return out
+	}
+	return slugNFD(s)
+}
+
+// slugNFD is Slug on the canonical decomposition of s.
+func slugNFD(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	dash := false
@@ -51,6 +60,74 @@ func Slug(s string) string {
 		}
 	}
 	return strings.TrimRight(b.String(), "-")
+}
+
+// slugTableSize bounds the runes slugFast knows: Latin-1, Latin
+// Extended-A and B, where French and most European titles live.
+const slugTableSize = 0x250
+
+// slugTable gives, for each rune below slugTableSize, what slugNFD makes of
+// it alone: the letters it becomes, "-" for a separator, "" for nothing
+// (never: no rune of the range decomposes to marks only), or "?" when it
+// mixes both and only slugNFD can say. Built once from slugNFD, read only.
+var slugTable = func() [slugTableSize]string {
+	var t [slugTableSize]string
+	for r := rune(0); r < slugTableSize; r++ {
+		out := slugNFD("a" + string(r) + "a")
+		switch {
+		case out == "a-a":
+			t[r] = "-"
+		case len(out) > 2 && !strings.Contains(out[1:len(out)-1], "-"):
+			t[r] = out[1 : len(out)-1]
+		default:
+			t[r] = "?"
+		}
+	}
+	return t
+}()
+
+// slugFast is Slug without decomposing the string: the runes below
+// slugTableSize are looked up in slugTable, the others that NFD leaves
+// alone are read as they are; false when s holds a rune NFD would
+// decompose, for slugNFD to do.
+func slugFast(s string) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(s))
+	dash := false
+	var enc [utf8.UTFMax]byte
+	for _, r := range s {
+		if r >= slugTableSize {
+			// A rune NFD leaves alone is read as slugNFD reads it.
+			if !norm.NFD.IsNormal(utf8.AppendRune(enc[:0], r)) {
+				return "", false
+			}
+			switch {
+			case unicode.Is(unicode.Mn, r):
+			case unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(unicode.ToLower(r))
+				dash = false
+			default:
+				if !dash && b.Len() > 0 {
+					b.WriteByte('-')
+					dash = true
+				}
+			}
+			continue
+		}
+		switch m := slugTable[r]; m {
+		case "?", "":
+			return "", false
+		case "-":
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		default:
+			b.WriteString(m)
+			dash = false
+		}
+	}
+	return strings.TrimRight(b.String(), "-"), true
 }
 
 // fileSlug is Eleventy's page.fileSlug: the file name without extension, or

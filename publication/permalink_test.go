@@ -150,3 +150,38 @@ func TestResolveURL(t *testing.T) {
 		t.Errorf("nil base: %q", got)
 	}
 }
+
+// TestSlugFast checks the table-driven Slug against the decomposing one on
+// every rune it knows, alone and among others.
+func TestSlugFast(t *testing.T) {
+	for r := rune(0); r < slugTableSize; r++ {
+		for _, s := range []string{string(r), "x" + string(r) + "y", string(r) + " é " + string(r), "Ab" + string(r) + string(r) + "-"} {
+			if got, ok := slugFast(s); ok && got != slugNFD(s) {
+				t.Fatalf("slugFast(%q) = %q, slugNFD = %q", s, got, slugNFD(s))
+			}
+		}
+	}
+	for _, s := range []string{"Réemploi écoconception", "Œuvre & cœur", "Straße", "Ærø", "Ça, c'est ¡fort!", "2024 — bilan", "L’État « sobre »", "e\u0301t\u00e9", "日本語"} {
+		got, ok := slugFast(s)
+		if !ok {
+			t.Errorf("slugFast(%q) fell back", s)
+		}
+		if got != slugNFD(s) {
+			t.Errorf("slugFast(%q) = %q, slugNFD = %q", s, got, slugNFD(s))
+		}
+	}
+	if _, ok := slugFast("\uac00"); ok {
+		t.Error("a Hangul syllable (NFD decomposes it) did not fall back")
+	}
+}
+
+func FuzzSlug(f *testing.F) {
+	for _, s := range []string{"Réemploi écoconception", "Œuvre", "a\u0301b", "日本", "ǅ ǈ ǋ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Slug(s), slugNFD(s); got != want {
+			t.Errorf("Slug(%q) = %q, slugNFD = %q", s, got, want)
+		}
+	})
+}

@@ -49,9 +49,7 @@ func Render(ctx context.Context, pubs []*Publication) error {
 			defer wg.Done()
 			r := newRenderer(policy)
 			for p := range next {
-				p.Content = r.render(p)
-				p.body = nil
-				p.rendered = true
+				r.renderInto(p)
 			}
 		}()
 	}
@@ -111,11 +109,18 @@ func mayLinkify(body []byte) bool {
 	return bytes.Contains(body, []byte("://")) || bytes.Contains(body, []byte("www.")) || bytes.IndexByte(body, '@') >= 0
 }
 
+// renderInto renders p's body into p.Content and drops the source.
+func (r *renderer) renderInto(p *Publication) {
+	p.Content = r.render(p)
+	p.body = nil
+	p.rendered = true
+}
+
 func (r *renderer) render(p *Publication) string {
 	r.mdBuf.Reset()
 	r.raw.base, _ = url.Parse(p.URL)
 	r.raw.lang = p.Lang
-	r.raw.seen = false
+	r.raw.unsure = false
 	md := r.md
 	if mayLinkify(p.body) {
 		md = r.mdLinkify
@@ -126,7 +131,7 @@ func (r *renderer) render(p *Publication) string {
 		return ""
 	}
 	out := strings.TrimSpace(r.mdBuf.String())
-	if r.raw.seen && !balancedHTML(out) {
+	if r.raw.unsure && !balancedHTML(out) {
 		out = balanceHTML(out)
 	}
 	return out
@@ -141,7 +146,12 @@ type rawHTML struct {
 	lang   string
 	buf    bytes.Buffer
 	out    bytes.Buffer
-	seen   bool // some raw HTML was rendered (see balancedHTML)
+	san    bytes.Buffer
+	// unsure is set when a fragment of raw HTML was not self-contained, so
+	// that the whole document must be checked (see balancedHTML).
+	unsure bool
+	// raws are the inline raw HTML nodes of the document, in order.
+	raws []*ast.RawHTML
 }
 
 // parseableAbs reports whether u is an absolute URL that parses, with one
@@ -168,11 +178,14 @@ func parseableAbs(u string) bool {
 func (h *rawHTML) Transform(doc *ast.Document, reader text.Reader, _ parser.Context) {
 	source := reader.Source()
 	var unlink []ast.Node
+	h.raws = h.raws[:0]
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
 		switch x := n.(type) {
+		case *ast.RawHTML:
+			h.raws = append(h.raws, x)
 		case *ast.Link:
 			dest := resolveURL(h.base, string(x.Destination))
 			if unsafeURL(string(x.Destination)) || !parseableAbs(dest) {
@@ -198,7 +211,7 @@ func (h *rawHTML) Transform(doc *ast.Document, reader text.Reader, _ parser.Cont
 		}
 		return ast.WalkContinue, nil
 	})
-	h.dropSkippedContent(doc, source)
+	h.dropSkippedContent(source)
 	for _, n := range unlink {
 		parent := n.Parent()
 		if parent == nil {
@@ -220,19 +233,16 @@ func (h *rawHTML) Transform(doc *ast.Document, reader text.Reader, _ parser.Cont
 // dropSkippedContent removes the Markdown nodes that stand between an inline
 // raw tag opening an element whose content is dropped (<script>, <style>,
 // <iframe>, …) and its closing tag, as a whole-document sanitiser would.
-func (h *rawHTML) dropSkippedContent(doc ast.Node, source []byte) {
-	var opened []*ast.RawHTML
-	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		if raw, ok := n.(*ast.RawHTML); ok && entering {
-			opened = append(opened, raw)
-		}
-		return ast.WalkContinue, nil
-	})
-	for _, raw := range opened {
+func (h *rawHTML) dropSkippedContent(source []byte) {
+	for _, raw := range h.raws {
 		if raw.Parent() == nil {
 			continue // already removed as the content of an earlier one
 		}
-		name := skippedAtEnd(rawValue(raw, source))
+		frag := rawValue(raw, source)
+		if !mayOpenSkipped(frag) {
+			continue
+		}
+		name := skippedAtEnd(frag)
 		if name == "" {
 			continue
 		}
@@ -254,6 +264,39 @@ func rawValue(n *ast.RawHTML, source []byte) []byte {
 		b = append(b, seg.Value(source)...)
 	}
 	return b
+}
+
+// skippedNames are the elements whose content rewriteHTML drops.
+var skippedNames = func() [][]byte {
+	names := [][]byte{[]byte("iframe")}
+	for n := range droppedElems {
+		names = append(names, []byte(n))
+	}
+	return names
+}()
+
+// mayOpenSkipped reports whether frag may hold a start tag of an element
+// whose content is dropped: a cheap test on the bytes, true for every
+// fragment where the HTML tokenizer would find one (and for some others),
+// which spares tokenizing the common fragments.
+func mayOpenSkipped(frag []byte) bool {
+	for i := bytes.IndexByte(frag, '<'); i >= 0; {
+		j := i + 1
+		for j < len(frag) && (frag[j]|0x20 >= 'a' && frag[j]|0x20 <= 'z' || frag[j] >= '0' && frag[j] <= '9') {
+			j++
+		}
+		for _, n := range skippedNames {
+			if bytes.EqualFold(frag[i+1:j], n) {
+				return true
+			}
+		}
+		k := bytes.IndexByte(frag[j:], '<')
+		if k < 0 {
+			break
+		}
+		i = j + k
+	}
+	return false
 }
 
 // skippedAtEnd returns the element whose content rewriteHTML would still be
@@ -296,7 +339,7 @@ func (h *rawHTML) renderInline(w util.BufWriter, source []byte, node ast.Node, e
 		seg := n.Segments.At(i)
 		h.buf.Write(seg.Value(source))
 	}
-	h.clean(w)
+	h.clean(w, true)
 	return ast.WalkSkipChildren, nil
 }
 
@@ -313,16 +356,21 @@ func (h *rawHTML) renderBlock(w util.BufWriter, source []byte, node ast.Node, en
 	if n.HasClosure() {
 		h.buf.Write(n.ClosureLine.Value(source))
 	}
-	h.clean(w)
+	h.clean(w, false)
 	return ast.WalkContinue, nil
 }
 
-// clean writes the raw HTML collected in h.buf, rewritten and sanitised.
-func (h *rawHTML) clean(w util.BufWriter) {
-	h.seen = true
+// clean writes the raw HTML collected in h.buf, rewritten and sanitised,
+// and notes whether the document needs checking for balance.
+func (h *rawHTML) clean(w util.BufWriter, inline bool) {
 	h.out.Reset()
 	rewriteHTML(&h.out, h.buf.Bytes(), h.base, h.lang)
-	_ = h.policy.SanitizeReaderToWriter(bytes.NewReader(h.out.Bytes()), w)
+	h.san.Reset()
+	_ = h.policy.SanitizeReaderToWriter(bytes.NewReader(h.out.Bytes()), &h.san)
+	if !h.unsure && !selfContained(h.san.Bytes(), inline) {
+		h.unsure = true
+	}
+	_, _ = w.Write(h.san.Bytes())
 }
 
 var languageClass = regexp.MustCompile(`^language-[\w+#.-]+$`)

@@ -273,9 +273,9 @@ func stripAutoplay(q url.Values) string {
 	return q.Encode()
 }
 
-// html renders the link that stands for a video: the thumbnail when there is
-// one, else a sentence, in the publication's language.
-func (v videoLink) html(target string) string {
+// label is the text of the link that stands for a video, in the
+// publication's language.
+func (v videoLink) label() string {
 	label := "Regarder la vidéo"
 	if strings.HasPrefix(v.lang, "en") {
 		label = "Watch the video"
@@ -286,6 +286,60 @@ func (v videoLink) html(target string) string {
 			label = strings.Replace(label, " : ", ": ", 1)
 		}
 	}
+	return label
+}
+
+// markdown writes the link that stands for a video as Markdown, for the
+// start of a body: Markdown links cost a fraction of raw HTML, which is
+// matched by regular expressions and then sanitised. It returns false when
+// a URL holds a character that Markdown would read in its own way (the
+// caller then uses html).
+func (v videoLink) markdown(target string) (string, bool) {
+	if !plainDestination(target) || !plainDestination(v.thumbnail) {
+		return "", false
+	}
+	var b strings.Builder
+	label := strings.Join(strings.Fields(v.label()), " ")
+	b.WriteByte('[')
+	if v.thumbnail != "" {
+		b.WriteString("![")
+		mdEscape(&b, label)
+		b.WriteString("](<" + v.thumbnail + ">)")
+	} else {
+		mdEscape(&b, label)
+	}
+	b.WriteString("](<" + target + ">)")
+	return b.String(), true
+}
+
+// plainDestination reports whether u can stand between < and > as a
+// Markdown link destination and come out unchanged: no angle bracket,
+// backslash, ampersand (entities) or white space.
+func plainDestination(u string) bool {
+	return !strings.ContainsAny(u, "<>\\& \t\r\n")
+}
+
+// mdEscape writes s with every ASCII punctuation character backslash-escaped
+// and line breaks as spaces, so that Markdown reads it as literal text, or
+// as a literal link destination between < and >.
+func mdEscape(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\n' || c == '\r':
+			b.WriteByte(' ')
+			continue
+		case c >= '!' && c <= '/', c >= ':' && c <= '@', c >= '[' && c <= '`', c >= '{' && c <= '~':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+}
+
+// html renders the link that stands for a video: the thumbnail when there is
+// one, else a sentence.
+func (v videoLink) html(target string) string {
+	label := v.label()
 	href := html.EscapeString(target)
 	if v.thumbnail != "" {
 		return fmt.Sprintf(`<a href="%s"><img src="%s" alt="%s"></a>`, href, html.EscapeString(v.thumbnail), html.EscapeString(label))

@@ -1,6 +1,7 @@
 package publication
 
 import (
+	"bytes"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -34,13 +35,46 @@ var closesP = map[string]bool{"address": true, "article": true, "aside": true, "
 	"hr": true, "ol": true, "p": true, "pre": true, "section": true, "table": true, "ul": true,
 	"summary": true}
 
+// impliesEnd are start tags that, inside a paragraph, make the HTML parser
+// close or restructure elements even though they are not in closesP: list
+// items and table parts.
+var impliesEnd = map[string]bool{"li": true, "dd": true, "dt": true, "tr": true, "td": true, "th": true,
+	"tbody": true, "thead": true, "tfoot": true, "caption": true, "colgroup": true, "col": true,
+	"option": true, "optgroup": true}
+
+// listParents are, for each of impliesEnd, the elements it may stand in
+// without the parser closing an element around the fragment.
+var listParents = map[string]string{"li": " ul ol menu ", "dd": " dl ", "dt": " dl ",
+	"tr": " table tbody thead tfoot ", "td": " tr ", "th": " tr ", "tbody": " table ", "thead": " table ",
+	"tfoot": " table ", "caption": " table ", "colgroup": " table ", "col": " colgroup table ",
+	"option": " select datalist optgroup ", "optgroup": " select "}
+
 // balancedHTML reports whether the fragment s parses as HTML without the
 // tree builder having to drop, close or reopen an element: every end tag
 // closes the current element or one whose end tag may be implied, nothing
 // but such elements is left open, and no block opens inside a paragraph
 // that has other elements open.
 func balancedHTML(s string) bool {
-	z := html.NewTokenizer(strings.NewReader(s))
+	return checkBalance(html.NewTokenizer(strings.NewReader(s)), false, false)
+}
+
+// selfContained reports whether a cleaned fragment of raw HTML leaves the
+// document around it as balanced as it was: it closes every element it
+// opens, closes none it did not open, and, inline (the fragment stands in
+// a paragraph), opens no element that would end that paragraph. Markdown's
+// own output is balanced, so a body whose fragments are all self-contained
+// needs no whole-document check.
+func selfContained(frag []byte, inline bool) bool {
+	if bytes.IndexByte(frag, '<') < 0 {
+		return true
+	}
+	return checkBalance(html.NewTokenizer(bytes.NewReader(frag)), true, inline)
+}
+
+// checkBalance is balancedHTML on a tokenizer; strict also wants every
+// element closed at the end, and inline refuses the start tags that end a
+// paragraph.
+func checkBalance(z *html.Tokenizer, strict, inline bool) bool {
 	var open []string
 	top := func() string {
 		if len(open) == 0 {
@@ -52,6 +86,9 @@ func balancedHTML(s string) bool {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
+			if strict {
+				return len(open) == 0
+			}
 			for _, name := range open {
 				if !htmlOptionalEnd[name] {
 					return false
@@ -61,6 +98,9 @@ func balancedHTML(s string) bool {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			b, _ := z.TagName()
 			name := string(b)
+			if inline && (closesP[name] || impliesEnd[name]) {
+				return false
+			}
 			if htmlVoid[name] {
 				continue
 			}
@@ -80,6 +120,9 @@ func balancedHTML(s string) bool {
 			}
 			if (name == "li" || name == "dt" || name == "dd" || name == "option") && top() == name {
 				open = open[:len(open)-1]
+			}
+			if strict && impliesEnd[name] && !strings.Contains(listParents[name], " "+top()+" ") {
+				return false // "<li>" outside a list closes the list item around it
 			}
 			open = append(open, name)
 		case html.EndTagToken:

@@ -82,3 +82,58 @@ func TestRenderBalancesRawHTML(t *testing.T) {
 		})
 	}
 }
+
+func TestSelfContained(t *testing.T) {
+	for _, tt := range []struct {
+		frag   string
+		inline bool
+		want   bool
+	}{
+		{"", true, true},
+		{"text only", false, true},
+		{"<br>", true, true},
+		{`<img src="x" alt="y">`, true, true},
+		{"<!-- c -->", true, true},
+		{"<sup>", true, false},  // closed by a later fragment
+		{"</sup>", true, false}, // closes an earlier one
+		{"<hr>", true, false},   // ends the paragraph
+		{"<li>", true, false},
+		{`<figure><img src="a"><figcaption>x</figcaption></figure>`, false, true},
+		{"<div>\n<p>a</p>\n</div>", false, true},
+		{"<div>", false, false},
+		{"</div>", false, false},
+		{"<p>left open", false, false},
+		{"<div/>", false, false},
+		{"<table><tr><td>a</td></tr></table>", false, true},
+		{"<ul><li>a<li>b</ul>", false, true},
+		{"<li>a</li>", false, false},      // would close a list item around it
+		{"<div><li>a</li></div>", false, false},
+		{"<td>a</td>", false, false},
+	} {
+		if got := selfContained([]byte(tt.frag), tt.inline); got != tt.want {
+			t.Errorf("selfContained(%q, inline %v) = %v, want %v", tt.frag, tt.inline, got, tt.want)
+		}
+	}
+}
+
+func TestMayOpenSkipped(t *testing.T) {
+	for _, frag := range []string{"<script>", "<SCRIPT src=x>", "a <iframe/>", "<style", "x <b>y</b> <Form action=x>", "<textarea>"} {
+		if !mayOpenSkipped([]byte(frag)) {
+			t.Errorf("mayOpenSkipped(%q) = false", frag)
+		}
+		if skippedAtEnd([]byte(frag)) == "" && !strings.Contains(frag, "/>") && !strings.Contains(frag, "<style") {
+			t.Errorf("skippedAtEnd(%q) = \"\": the test case is wrong", frag)
+		}
+	}
+	for _, frag := range []string{"", "<b>", "</script>", "<scripts>", "< script>", "<img src=script>", "<a href=\"<iframe\">"} {
+		if skippedAtEnd([]byte(frag)) != "" {
+			continue // the tokenizer finds one: the cheap test must too
+		}
+		if frag == "<scripts>" || frag == `<a href="<iframe">` {
+			continue // a false positive is allowed
+		}
+		if mayOpenSkipped([]byte(frag)) {
+			t.Errorf("mayOpenSkipped(%q) = true, want false", frag)
+		}
+	}
+}

@@ -106,7 +106,7 @@ func TestSelfContained(t *testing.T) {
 		{"<div/>", false, false},
 		{"<table><tr><td>a</td></tr></table>", false, true},
 		{"<ul><li>a<li>b</ul>", false, true},
-		{"<li>a</li>", false, false},      // would close a list item around it
+		{"<li>a</li>", false, false}, // would close a list item around it
 		{"<div><li>a</li></div>", false, false},
 		{"<td>a</td>", false, false},
 	} {

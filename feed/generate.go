@@ -34,11 +34,13 @@ const (
 //
 // A publication is listed by several feeds (the site's, its tags', its
 // type's) which all keep the same newest-first order. So each format is
-// written in one pass over the publications: every item is encoded once, by
-// encoding/xml or encoding/json, and its bytes are copied into each open
-// feed that lists it, between the head and the tail of that feed (encoded
-// from gorilla's feed structs). Nothing is held in memory beyond one item
-// and the files' buffers. The formats run concurrently.
+// written in one pass over the publications: every item is encoded once,
+// straight into a reused buffer (escaped as encoding/xml and encoding/json
+// would), and its bytes are copied into each open feed that lists it,
+// between the head and the tail of that feed (encoded from gorilla's feed
+// structs). Nothing is held in memory beyond one item, the files' buffers
+// and a few bytes per publication (bodyChecks). The formats run
+// concurrently.
 //
 // Generate stops at the first error or when ctx is done; files being
 // written then are left incomplete in the sink, and the error names one.
@@ -47,6 +49,7 @@ func (s *Set) Generate(ctx context.Context, sink Sink) error {
 		return s.err
 	}
 	var jobs []func(context.Context) error
+	bodies := newBodyChecks(len(s.pubs))
 	for _, fm := range s.formats() {
 		var batch []*feedSpec
 		for _, f := range s.feeds {
@@ -56,12 +59,12 @@ func (s *Set) Generate(ctx context.Context, sink Sink) error {
 			batch = append(batch, f)
 			if len(batch) == maxOpen {
 				b := batch
-				jobs = append(jobs, func(ctx context.Context) error { return s.pass(ctx, sink, fm, b) })
+				jobs = append(jobs, func(ctx context.Context) error { return s.pass(ctx, sink, fm, b, bodies) })
 				batch = nil
 			}
 		}
 		if len(batch) > 0 {
-			jobs = append(jobs, func(ctx context.Context) error { return s.pass(ctx, sink, fm, batch) })
+			jobs = append(jobs, func(ctx context.Context) error { return s.pass(ctx, sink, fm, batch, bodies) })
 		}
 	}
 	for _, o := range s.outputs {
@@ -112,13 +115,16 @@ type format struct {
 	out func(*feedSpec) int
 	// frame encodes the feed without items, split where the items go.
 	frame func(*feedSpec) (head, tail []byte, err error)
-	// encoder returns a function encoding one item; the bytes it returns
-	// are valid until its next call.
-	encoder func() func(*publication.Publication) ([]byte, error)
+	// encoder returns a function encoding s.pubs[i], the item; the bytes
+	// it returns are valid until its next call. The passes of a Generate
+	// share bodies.
+	encoder func(bodies *bodyChecks) func(i int, item *publication.Publication) []byte
 	// sep, when set, is written before the nth item of a feed.
 	sep func(n int) string
 }
 
+// formats returns how each feed format is written, in the order of their
+// passes.
 func (s *Set) formats() []format {
 	return []format{
 		{out: func(f *feedSpec) int { return f.rss }, frame: s.rssFrame, encoder: s.rssEncoder},
@@ -138,7 +144,7 @@ type target struct {
 
 // pass writes the feeds of one format in a single walk over the
 // publications.
-func (s *Set) pass(ctx context.Context, sink Sink, fm format, feeds []*feedSpec) (err error) {
+func (s *Set) pass(ctx context.Context, sink Sink, fm format, feeds []*feedSpec, bodies *bodyChecks) (err error) {
 	targets := make([]target, 0, len(feeds))
 	defer func() {
 		if err != nil {
@@ -183,7 +189,7 @@ func (s *Set) pass(ctx context.Context, sink Sink, fm format, feeds []*feedSpec)
 		}
 	}
 
-	encode := fm.encoder()
+	encode := fm.encoder(bodies)
 	done := 0
 	for i, p := range s.pubs {
 		in := members[start[i]:start[i+1]]
@@ -196,10 +202,7 @@ func (s *Set) pass(ctx context.Context, sink Sink, fm format, feeds []*feedSpec)
 			}
 		}
 		done++
-		b, err := encode(p)
-		if err != nil {
-			return fmt.Errorf("feed: encode %s in %s: %w", p.ID, targets[in[0]].path, err)
-		}
+		b := encode(i, p)
 		for _, k := range in {
 			t := &targets[k]
 			if fm.sep != nil {

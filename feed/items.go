@@ -1,13 +1,11 @@
 package feed
 
 import (
-	"encoding/binary"
-	"strconv"
+	"math/bits"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
-
-	"github.com/gorilla/feeds"
 
 	"github.com/ecoresponsable/bulletin/publication"
 )
@@ -51,129 +49,13 @@ func nonBlank(tags []string) []string {
 	return out
 }
 
-// fillRSS sets r from p, reusing r's slices.
-func (s *Set) fillRSS(r *rssItem, p *publication.Publication) {
-	c := s.common(p)
-	media := r.Media[:0]
-	*r = rssItem{}
-	r.Title = c.title
-	r.Link = p.URL
-	r.Description = escapeHTML(p.Description)
-	if p.Content != "" {
-		r.body = makeEncoded(p.Content)
-		r.Encoded = &r.body
+// isBlank reports whether s is empty or only white space.
+func isBlank(s string) bool {
+	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf {
+		return false // the usual case: a visible ASCII character first
 	}
-	r.guid = feeds.RssGuid{Id: p.ID, IsPermaLink: "false"}
-	if p.ID == p.URL {
-		r.guid.IsPermaLink = "true"
-	}
-	r.Guid = &r.guid
-	r.PubDate = rfc822(p.Date)
-	r.Updated = rfc3339(s.updatedOf(p))
-	r.Author, r.Creator = rssPerson(c.author)
-	r.Categories = c.tags
-	r.Language = c.lang
-	for i, e := range p.Enclosures {
-		typ := enclosureType(e)
-		if i == 0 {
-			r.enclosure = feeds.RssEnclosure{Url: e.URL, Type: typ, Length: strconv.FormatInt(max(e.Length, 0), 10)}
-			r.Enclosure = &r.enclosure
-			continue
-		}
-		mc := mediaContent{URL: e.URL, Type: typ, Medium: medium(typ)}
-		if e.Length > 0 {
-			mc.FileSize = strconv.FormatInt(e.Length, 10)
-		}
-		media = append(media, mc)
-	}
-	if p.Image != nil && p.Image.URL != "" {
-		media = append(media, mediaContent{URL: p.Image.URL, Type: typeByExtension(p.Image.URL), Medium: "image", Description: p.Image.Alt})
-	}
-	r.Media = media
-	r.Thumbnail = c.thumb
-	r.Player = p.VideoURL
+	return strings.TrimSpace(s) == ""
 }
-
-// fillAtom sets a from p, reusing a's slices.
-func (s *Set) fillAtom(a *atomEntry, p *publication.Publication) {
-	c := s.common(p)
-	links := a.Links[:0]
-	*a = atomEntry{}
-	a.Lang = c.lang
-	a.Title = c.title
-	a.Id = p.ID
-	a.Updated = rfc3339(s.updatedOf(p))
-	a.Published = rfc3339(p.Date)
-	links = append(links, feeds.AtomLink{Href: p.URL, Rel: "alternate", Type: "text/html"})
-	for _, e := range p.Enclosures {
-		l := feeds.AtomLink{Href: e.URL, Rel: "enclosure", Type: enclosureType(e)}
-		if e.Length > 0 {
-			l.Length = strconv.FormatInt(e.Length, 10)
-		}
-		links = append(links, l)
-	}
-	if p.Image != nil && p.Image.URL != "" {
-		links = append(links, feeds.AtomLink{Href: p.Image.URL, Rel: "enclosure", Type: typeByExtension(p.Image.URL)})
-	}
-	if p.VideoURL != "" {
-		links = append(links, feeds.AtomLink{Href: p.VideoURL, Rel: "related", Type: "text/html"})
-	}
-	a.Links = links
-	switch {
-	case p.Description != "":
-		a.summary = feeds.AtomSummary{Content: p.Description, Type: "text"}
-		a.Summary = &a.summary
-	case p.Content == "":
-		// An entry needs some text besides its title (MissingTextualContent):
-		// for a page without body nor description, the title stands in.
-		a.summary = feeds.AtomSummary{Content: c.title, Type: "text"}
-		a.Summary = &a.summary
-	}
-	if person := atomPerson(c.author, s.opts.SiteTitle); person != nil {
-		a.author = *person
-		a.Author = &a.author
-	}
-	a.Categories = c.tags
-	if p.Content != "" {
-		a.body = makeEncoded(p.Content)
-		a.Body = &a.body
-	}
-	a.Thumbnail = c.thumb
-}
-
-// fillJSON sets j from p, reusing j's slices.
-func (s *Set) fillJSON(j *jsonItem, p *publication.Publication) {
-	c := s.common(p)
-	attachments := j.Attachments[:0]
-	*j = jsonItem{}
-	j.Id = p.ID
-	j.Url = p.URL
-	j.ExternalUrl = p.VideoURL
-	j.Title = p.Title
-	j.ContentHTML = p.Content
-	if p.Content == "" {
-		j.ContentText = p.Description
-	}
-	j.Summary = p.Description
-	if p.Image != nil {
-		j.Image = p.Image.URL
-	}
-	j.Published = rfc3339(p.Date)
-	j.Modified = rfc3339(s.updatedOf(p))
-	if ja := jsonAuthor(c.author); ja != nil {
-		j.author = *ja
-		j.authors[0] = &j.author
-		j.Authors = j.authors[:]
-	}
-	j.Tags = c.tags
-	j.Language = c.lang
-	for _, e := range p.Enclosures {
-		attachments = append(attachments, jsonAttachment{URL: e.URL, MIMEType: enclosureType(e), SizeInBytes: max(e.Length, 0)})
-	}
-	j.Attachments = attachments
-}
-
-func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // itemAuthor is the publication's author, else the feed's.
 func (s *Set) itemAuthor(p *publication.Publication) publication.Author {
@@ -181,17 +63,6 @@ func (s *Set) itemAuthor(p *publication.Publication) publication.Author {
 		return *p.Author
 	}
 	return s.opts.Author
-}
-
-// encoded is HTML in an XML element, as CDATA: copied as is, where
-// escaping would look at every character of the tens of kilobytes of the
-// item's body.
-type encoded struct {
-	CDATA []byte `xml:",cdata"`
-}
-
-func makeEncoded(html string) encoded {
-	return encoded{CDATA: bytesOf(cleanXML(html))}
 }
 
 // cleanXML returns s without the characters XML cannot carry (control
@@ -215,43 +86,89 @@ func cleanXML(s string) string {
 }
 
 // xmlSafe reports whether s is valid UTF-8 with none of the characters
-// cleanXML removes. It looks at eight bytes at a time for a control
-// character or a byte that may start a C1 control, U+FFFD, U+FFFE or
-// U+FFFF (0xC2, 0xEF), and only then at each byte.
+// cleanXML removes.
 func xmlSafe(s string) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	b := bytesOf(s)
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		below20 := (x - ones*0x20) & ^x & highs // some byte < 0x20
-		ef := x ^ (ones * 0xEF)
-		hasEF := (ef - ones) & ^ef & highs // some byte == 0xEF
-		c2 := x ^ (ones * 0xC2)
-		hasC2 := (c2 - ones) & ^c2 & highs // some byte == 0xC2
-		if below20|hasEF|hasC2 != 0 && !xmlSafeBytes(s, i, i+8) {
+	return xmlSafeChars(s) && utf8.ValidString(s)
+}
+
+// xmlSafeChars reports whether s holds none of the characters cleanXML
+// removes, UTF-8 validity aside. It looks at eight bytes at a time for a
+// control character or a byte that may start a C1 control, U+FFFD, U+FFFE
+// or U+FFFF (0xC2, 0xEF), then at that byte.
+func xmlSafeChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		for i+8 <= len(s) {
+			x := load64(s, i)
+			if m := below(x, 0x20) | equal(x, 0xEF) | equal(x, 0xC2); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i < len(s) && !xmlSafeAt(s, i) {
 			return false
 		}
 	}
-	return xmlSafeBytes(s, i, len(s)) && utf8.ValidString(s)
+	return true
 }
 
-// xmlSafeBytes checks s[from:to] byte by byte.
-func xmlSafeBytes(s string, from, to int) bool {
-	for i := from; i < to; i++ {
-		c := s[i]
-		switch {
-		case c < 0x20:
-			if c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
-		case c == 0xC2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9F:
-			return false // C1 control
-		case c == 0xEF && i+2 < len(s) && s[i+1] == 0xBF && s[i+2] >= 0xBD && s[i+2] <= 0xBF:
-			return false // U+FFFD, U+FFFE, U+FFFF
-		}
+// xmlSafeAt reports whether the byte of s at i starts none of the
+// characters cleanXML removes (invalid UTF-8 aside).
+func xmlSafeAt(s string, i int) bool {
+	switch c := s[i]; {
+	case c < 0x20:
+		return c == '\t' || c == '\n' || c == '\r'
+	case c == 0xC2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9F:
+		return false // C1 control
+	case c == 0xEF && i+2 < len(s) && s[i+1] == 0xBF && s[i+2] >= 0xBD && s[i+2] <= 0xBF:
+		return false // U+FFFD, U+FFFE, U+FFFF
 	}
 	return true
+}
+
+// bodyChecks remembers, during one Generate, what the formats need to know
+// about each publication's Content (tens of kilobytes at times): whether it
+// is valid UTF-8 (JSON) and free of what cleanXML removes (RSS and Atom).
+// The first format to reach a publication looks, the others read: the
+// passes run concurrently, hence atomics (4 bytes per publication).
+type bodyChecks struct {
+	state []atomic.Uint32 // by index in Set.pubs; 0 until checked
+}
+
+// What bodyChecks knows of a body.
+const (
+	bodyChecked   = 1 << iota // the other bits are set
+	bodyValidUTF8             // valid UTF-8
+	bodyXMLSafe               // valid UTF-8 without what cleanXML removes
+)
+
+// newBodyChecks returns the checks of n publications, none done yet.
+func newBodyChecks(n int) *bodyChecks {
+	return &bodyChecks{state: make([]atomic.Uint32, n)}
+}
+
+// of returns what is known of body, the Content of s.pubs[i].
+func (c *bodyChecks) of(i int, body string) uint32 {
+	if st := c.state[i].Load(); st != 0 {
+		return st
+	}
+	st := uint32(bodyChecked)
+	if utf8.ValidString(body) {
+		st |= bodyValidUTF8
+		if xmlSafeChars(body) {
+			st |= bodyXMLSafe
+		}
+	}
+	c.state[i].Store(st)
+	return st
+}
+
+// xml returns body (the Content of s.pubs[i]) as XML can carry it.
+func (c *bodyChecks) xml(i int, body string) string {
+	if c.of(i, body)&bodyXMLSafe != 0 {
+		return body
+	}
+	return cleanXML(body) // rare, and not kept: memory is what bounds a build
 }
 
 // escapeHTML turns plain text into HTML text (RSS descriptions are HTML).
@@ -271,22 +188,44 @@ func orEpoch(t time.Time) time.Time {
 	return t
 }
 
-// rfc822 formats t for RSS: RFC 822 with a four-digit year. Offsets that
-// the RSS profile does not accept (not a multiple of 30 minutes) are given
-// in UTC.
+// rfc822 formats t for RSS: RFC 822 with a four-digit year.
 func rfc822(t time.Time) string {
-	if _, off := t.Zone(); off%1800 != 0 {
-		t = t.UTC()
-	}
-	return t.Format(time.RFC1123Z)
+	return rssZone(t).Format(time.RFC1123Z)
 }
 
-// rfc3339 formats t for Atom.
-func rfc3339(t time.Time) string {
-	if _, off := t.Zone(); off%60 != 0 {
-		t = t.UTC()
+// appendRFC822 appends rfc822(t): only ASCII letters, digits, spaces and
+// ",:+-", which XML carries unescaped.
+func appendRFC822(dst []byte, t time.Time) []byte {
+	return rssZone(t).AppendFormat(dst, time.RFC1123Z)
+}
+
+// rssZone returns t, in UTC when its offset is one the RSS profile does not
+// accept (not a multiple of 30 minutes).
+func rssZone(t time.Time) time.Time {
+	if _, off := t.Zone(); off%1800 != 0 {
+		return t.UTC()
 	}
-	return t.Format(time.RFC3339)
+	return t
+}
+
+// rfc3339 formats t for Atom and JSON Feed.
+func rfc3339(t time.Time) string {
+	return minuteZone(t).Format(time.RFC3339)
+}
+
+// appendRFC3339 appends rfc3339(t): only ASCII letters, digits and ":+-",
+// which XML and JSON carry unescaped.
+func appendRFC3339(dst []byte, t time.Time) []byte {
+	return minuteZone(t).AppendFormat(dst, time.RFC3339)
+}
+
+// minuteZone returns t, in UTC when its offset is not a whole number of
+// minutes (RFC 3339 cannot write it).
+func minuteZone(t time.Time) time.Time {
+	if _, off := t.Zone(); off%60 != 0 {
+		return t.UTC()
+	}
+	return t
 }
 
 // typeByExtension guesses the media type of a media URL from its
@@ -300,8 +239,14 @@ func typeByExtension(u string) string {
 	switch ext {
 	case "jpg", "jpeg":
 		return "image/jpeg"
-	case "png", "gif", "webp", "avif":
-		return "image/" + ext
+	case "png":
+		return "image/png"
+	case "gif":
+		return "image/gif"
+	case "webp":
+		return "image/webp"
+	case "avif":
+		return "image/avif"
 	case "svg":
 		return "image/svg+xml"
 	case "mp3":

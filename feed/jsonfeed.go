@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/feeds"
@@ -11,29 +12,6 @@ import (
 )
 
 const jsonFeedVersion = "https://jsonfeed.org/version/1.1"
-
-// jsonItem is gorilla's item with JSON Feed 1.1 attachments (a 64-bit
-// size_in_bytes, where gorilla writes an int32 "size") and the item's
-// language. Its dates are formatted once, like Atom's, rather than by
-// time.Time for every feed the item is in. gorilla's deprecated author and
-// its misnamed banner field are left empty, so they are not written.
-type jsonItem struct {
-	feeds.JSONItem
-	Published   string           `json:"date_published,omitempty"`
-	Modified    string           `json:"date_modified,omitempty"`
-	Attachments []jsonAttachment `json:"attachments,omitempty"`
-	Language    string           `json:"language,omitempty"`
-
-	// Storage for Authors, reused from item to item.
-	author  feeds.JSONAuthor
-	authors [1]*feeds.JSONAuthor
-}
-
-type jsonAttachment struct {
-	URL         string `json:"url"`
-	MIMEType    string `json:"mime_type"`
-	SizeInBytes int64  `json:"size_in_bytes,omitempty"`
-}
 
 // jsonFrame encodes the JSON Feed envelope of a feed (gorilla's JSONFeed
 // without items), open on its "items" array.
@@ -52,8 +30,8 @@ func (s *Set) jsonFrame(f *feedSpec) (head, tail []byte, err error) {
 	if env.Icon == "" {
 		env.Icon = o.Icon
 	}
-	if a := jsonAuthor(o.Author); a != nil {
-		env.Authors = []*feeds.JSONAuthor{a}
+	if a, ok := jsonAuthor(o.Author); ok {
+		env.Authors = []*feeds.JSONAuthor{&a}
 	} else if o.SiteTitle != "" {
 		env.Authors = []*feeds.JSONAuthor{{Name: o.SiteTitle, Url: o.SiteURL}}
 	}
@@ -77,31 +55,113 @@ func jsonSep(n int) string {
 	return ",\n"
 }
 
-// jsonEncoder returns a function encoding one item.
-func (s *Set) jsonEncoder() func(*publication.Publication) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	var it jsonItem
-	return func(p *publication.Publication) ([]byte, error) {
-		s.fillJSON(&it, p)
-		b.Reset()
-		if err := enc.Encode(&it); err != nil {
-			return nil, err
-		}
-		return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+// jsonEncoder returns a function encoding s.pubs[i] as it appears in a
+// feed's items; the bytes it returns are valid until its next call.
+func (s *Set) jsonEncoder(bodies *bodyChecks) func(int, *publication.Publication) []byte {
+	var b []byte
+	return func(i int, p *publication.Publication) []byte {
+		b = s.appendJSONItem(b[:0], p, bodies.of(i, p.Content)&bodyValidUTF8 != 0)
+		return b
 	}
 }
 
+// appendJSONItem appends p as a JSON Feed item, with the members gorilla's
+// JSONItem has, in its order (without its deprecated author and misnamed
+// banner), then those of JSON Feed 1.1 it lacks: dates formatted once, like
+// Atom's, attachments with a 64-bit size_in_bytes, and the language.
+// validBody tells whether p.Content is valid UTF-8.
+func (s *Set) appendJSONItem(b []byte, p *publication.Publication, validBody bool) []byte {
+	c := s.common(p)
+	b = append(b, `{"id":`...)
+	b = appendJSON(b, p.ID)
+	b = appendJSONMember(b, "url", p.URL)
+	b = appendJSONMember(b, "external_url", p.VideoURL)
+	b = appendJSONMember(b, "title", p.Title)
+	if p.Content != "" {
+		b = append(b, `,"content_html":`...)
+		b = appendJSONValid(b, p.Content, validBody)
+	} else {
+		b = appendJSONMember(b, "content_text", p.Description)
+	}
+	b = appendJSONMember(b, "summary", p.Description)
+	if p.Image != nil {
+		b = appendJSONMember(b, "image", p.Image.URL)
+	}
+	if a, ok := jsonAuthor(c.author); ok {
+		b = append(b, `,"authors":[{`...)
+		if a.Name != "" {
+			b = append(b, `"name":`...)
+			b = appendJSON(b, a.Name)
+			if a.Url != "" {
+				b = append(b, ',')
+			}
+		}
+		if a.Url != "" {
+			b = append(b, `"url":`...)
+			b = appendJSON(b, a.Url)
+		}
+		b = append(b, "}]"...)
+	}
+	for i, t := range c.tags {
+		if i == 0 {
+			b = append(b, `,"tags":[`...)
+		} else {
+			b = append(b, ',')
+		}
+		b = appendJSON(b, t)
+	}
+	if len(c.tags) > 0 {
+		b = append(b, ']')
+	}
+	b = append(b, `,"date_published":"`...)
+	b = appendRFC3339(b, p.Date)
+	b = append(b, `","date_modified":"`...)
+	b = appendRFC3339(b, s.updatedOf(p))
+	b = append(b, '"')
+	for i, e := range p.Enclosures {
+		if i == 0 {
+			b = append(b, `,"attachments":[{"url":`...)
+		} else {
+			b = append(b, `,{"url":`...)
+		}
+		b = appendJSON(b, e.URL)
+		b = append(b, `,"mime_type":`...)
+		b = appendJSON(b, enclosureType(e))
+		if e.Length > 0 {
+			b = append(b, `,"size_in_bytes":`...)
+			b = strconv.AppendInt(b, e.Length, 10)
+		}
+		b = append(b, '}')
+	}
+	if len(p.Enclosures) > 0 {
+		b = append(b, ']')
+	}
+	b = appendJSONMember(b, "language", c.lang)
+	return append(b, '}')
+}
+
+// appendJSONMember appends ,"name":value, nothing when value is empty
+// (omitempty).
+func appendJSONMember(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJSON(b, value)
+}
+
 // jsonAuthor converts an author; JSON Feed authors have no email field, so
-// an address alone becomes a mailto: URL.
-func jsonAuthor(a publication.Author) *feeds.JSONAuthor {
-	ja := &feeds.JSONAuthor{Name: strings.TrimSpace(a.Name), Url: a.URL}
+// an address alone becomes a mailto: URL. ok is false when neither a name
+// nor a URL is left.
+func jsonAuthor(a publication.Author) (author feeds.JSONAuthor, ok bool) {
+	ja := feeds.JSONAuthor{Name: strings.TrimSpace(a.Name), Url: a.URL}
 	if ja.Url == "" && a.Email != "" {
 		ja.Url = "mailto:" + a.Email
 	}
 	if ja.Name == "" && ja.Url == "" {
-		return nil
+		return feeds.JSONAuthor{}, false
 	}
-	return ja
+	return ja, true
 }

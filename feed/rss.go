@@ -1,9 +1,9 @@
 package feed
 
 import (
-	"bytes"
 	"encoding/xml"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/feeds"
@@ -48,92 +48,124 @@ type rssAtomLink struct {
 	Type string `xml:"type,attr"`
 }
 
-// rssItem is gorilla's item plus what it lacks: the full content (as
-// CDATA), a creator name when there is no email address for <author>,
-// several categories, the update date, the language and Media RSS pictures.
-type rssItem struct {
-	feeds.RssItem
-	Encoded    *encoded // content:encoded
-	Creator    string   // dc:creator
-	Categories []string
-	Language   string // dc:language, when not the feed's
-	Updated    string // atom:updated
-	Media      []mediaContent
-	Thumbnail  string // media:thumbnail
-	Player     string // media:player
+// Indentation of the lines of an RSS item, as encodeXML indents it in its
+// channel (at depth 2); each line starts with its newline.
+const (
+	rssItemLine  = "\n    "
+	rssChildLine = "\n      "
+	rssGrandLine = "\n        "
+)
 
-	// Storage the pointers above point to, reused from item to item.
-	guid      feeds.RssGuid
-	enclosure feeds.RssEnclosure
-	body      encoded
-}
-
-// mediaContent is a Media RSS media:content: the image, and the
-// enclosures after the first (an RSS item has only one <enclosure>).
-type mediaContent struct {
-	URL, Type, Medium string
-	FileSize          string // bytes, "" when unknown
-	Description       string // the image's alternative text
-}
-
-// rssEncoder returns a function encoding one item as it appears in a
-// channel.
-func (s *Set) rssEncoder() func(*publication.Publication) ([]byte, error) {
-	x := newXMLItems(2)
-	var it rssItem
-	return func(p *publication.Publication) ([]byte, error) {
-		s.fillRSS(&it, p)
-		return x.encode(func(w *tokenWriter) { w.rssItem(&it) })
+// rssEncoder returns a function encoding s.pubs[i] as it appears in a
+// channel; the bytes it returns are valid until its next call.
+func (s *Set) rssEncoder(bodies *bodyChecks) func(int, *publication.Publication) []byte {
+	var b []byte
+	return func(i int, p *publication.Publication) []byte {
+		b = s.appendRSSItem(b[:0], p, bodies.xml(i, p.Content))
+		return b
 	}
 }
 
-func (w *tokenWriter) rssItem(it *rssItem) {
-	w.start("item")
-	w.textAlways("title", it.Title)
-	w.textAlways("link", it.Link)
-	w.textAlways("description", it.Description)
-	w.text("author", it.Author)
-	if e := it.Enclosure; e != nil {
-		w.attr("url", e.Url)
-		w.attr("length", e.Length)
-		w.attr("type", e.Type)
-		w.leaf("enclosure")
+// appendRSSItem appends p as an RSS item: gorilla's item (title, link,
+// description, author, enclosure, guid, pubDate) plus what it lacks: the
+// full content as CDATA (body, p.Content without what XML cannot carry), a
+// creator name when there is no email address for <author>, several
+// categories, the language, the update date, then Media RSS: the
+// enclosures after the first (an item has only one <enclosure>), the image,
+// the thumbnail and the video page.
+func (s *Set) appendRSSItem(b []byte, p *publication.Publication, body string) []byte {
+	c := s.common(p)
+	b = append(b, rssItemLine+"<item>"...)
+	b = appendElem(b, rssChildLine, "title", c.title, xmlText)
+	b = appendElem(b, rssChildLine, "link", p.URL, xmlText)
+	b = appendElem(b, rssChildLine, "description", p.Description, xmlHTML)
+	// rssPerson, without building the "email (name)" string.
+	creator := c.author.Name
+	if c.author.Email != "" && c.author.Name != "" {
+		creator = ""
+		b = append(b, rssChildLine+"<author>"...)
+		b = appendXML(b, c.author.Email, xmlText)
+		b = append(b, " ("...)
+		b = appendXML(b, c.author.Name, xmlText)
+		b = append(b, ")</author>"...)
+	} else if creator == "" {
+		creator = c.author.Email
 	}
-	if g := it.Guid; g != nil {
-		w.attr("isPermaLink", g.IsPermaLink)
-		w.textAlways("guid", g.Id)
+	if len(p.Enclosures) > 0 {
+		e := p.Enclosures[0]
+		b = append(b, rssChildLine+"<enclosure"...)
+		b = appendAttr(b, "url", e.URL)
+		b = append(b, ` length="`...)
+		b = strconv.AppendInt(b, max(e.Length, 0), 10)
+		b = append(b, '"')
+		b = appendAttr(b, "type", enclosureType(e))
+		b = append(b, "></enclosure>"...)
 	}
-	w.text("pubDate", it.PubDate)
-	w.html("content:encoded", it.Encoded)
-	w.text("dc:creator", it.Creator)
-	for _, c := range it.Categories {
-		w.textAlways("category", c)
+	if p.ID == p.URL {
+		b = append(b, rssChildLine+`<guid isPermaLink="true">`...)
+	} else {
+		b = append(b, rssChildLine+`<guid isPermaLink="false">`...)
 	}
-	w.text("dc:language", it.Language)
-	w.text("atom:updated", it.Updated)
-	for _, m := range it.Media {
-		w.attr("url", m.URL)
-		w.attr("type", m.Type)
-		w.attr("medium", m.Medium)
-		w.attr("fileSize", m.FileSize)
-		if m.Description == "" {
-			w.leaf("media:content")
+	b = appendXML(b, p.ID, xmlText)
+	b = append(b, "</guid>"+rssChildLine+"<pubDate>"...)
+	b = appendRFC822(b, p.Date)
+	b = append(b, "</pubDate>"...)
+	if p.Content != "" {
+		b = append(b, rssChildLine+"<content:encoded>"...)
+		b = appendCDATA(b, body)
+		b = append(b, "</content:encoded>"...)
+	}
+	if creator != "" {
+		b = appendElem(b, rssChildLine, "dc:creator", creator, xmlText)
+	}
+	for _, t := range c.tags {
+		b = appendElem(b, rssChildLine, "category", t, xmlText)
+	}
+	if c.lang != "" {
+		b = appendElem(b, rssChildLine, "dc:language", c.lang, xmlText)
+	}
+	b = append(b, rssChildLine+"<atom:updated>"...)
+	b = appendRFC3339(b, s.updatedOf(p))
+	b = append(b, "</atom:updated>"...)
+	for i, e := range p.Enclosures {
+		if i == 0 {
 			continue
 		}
-		w.start("media:content")
-		w.attr("type", "plain")
-		w.textAlways("media:description", m.Description)
-		w.end("media:content")
+		typ := enclosureType(e)
+		b = append(b, rssChildLine+"<media:content"...)
+		b = appendAttr(b, "url", e.URL)
+		b = appendAttr(b, "type", typ)
+		b = appendAttr(b, "medium", medium(typ))
+		if e.Length > 0 {
+			b = append(b, ` fileSize="`...)
+			b = strconv.AppendInt(b, e.Length, 10)
+			b = append(b, '"')
+		}
+		b = append(b, "></media:content>"...)
 	}
-	if it.Thumbnail != "" {
-		w.attr("url", it.Thumbnail)
-		w.leaf("media:thumbnail")
+	if img := p.Image; img != nil && img.URL != "" {
+		b = append(b, rssChildLine+"<media:content"...)
+		b = appendAttr(b, "url", img.URL)
+		b = appendAttr(b, "type", typeByExtension(img.URL))
+		b = append(b, ` medium="image">`...)
+		if img.Alt != "" {
+			b = append(b, rssGrandLine+`<media:description type="plain">`...)
+			b = appendXML(b, img.Alt, xmlText)
+			b = append(b, "</media:description>"+rssChildLine...)
+		}
+		b = append(b, "</media:content>"...)
 	}
-	if it.Player != "" {
-		w.attr("url", it.Player)
-		w.leaf("media:player")
+	if c.thumb != "" {
+		b = append(b, rssChildLine+"<media:thumbnail"...)
+		b = appendAttr(b, "url", c.thumb)
+		b = append(b, "></media:thumbnail>"...)
 	}
-	w.end("item")
+	if p.VideoURL != "" {
+		b = append(b, rssChildLine+"<media:player"...)
+		b = appendAttr(b, "url", p.VideoURL)
+		b = append(b, "></media:player>"...)
+	}
+	return append(b, rssItemLine+"</item>"...)
 }
 
 // rssFrame encodes the RSS document of a feed without its items.
@@ -254,41 +286,4 @@ type itemsMark struct{}
 // MarshalXML writes the marker comment.
 func (itemsMark) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
 	return e.EncodeToken(xml.Comment(itemsMarkText))
-}
-
-// xmlItems encodes items one at a time with the indentation they have in
-// their feed.
-type xmlItems struct {
-	buf bytes.Buffer
-	enc *xml.Encoder
-	w   tokenWriter
-}
-
-// newXMLItems returns an encoder for items at depth in the document.
-func newXMLItems(depth int) *xmlItems {
-	x := &xmlItems{}
-	x.enc = xml.NewEncoder(&x.buf)
-	x.enc.Indent(strings.Repeat("  ", depth), "  ")
-	// After a first element, the encoder starts each next one on a new
-	// line, as it does between the items of a feed; that first element is
-	// thrown away.
-	x.enc.EncodeToken(xml.StartElement{Name: xml.Name{Local: "x"}})
-	x.enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "x"}})
-	x.enc.Flush()
-	x.w.e = x.enc
-	return x
-}
-
-// encode runs write and returns the bytes written, valid until the next
-// call.
-func (x *xmlItems) encode(write func(*tokenWriter)) ([]byte, error) {
-	x.buf.Reset()
-	write(&x.w)
-	if x.w.err != nil {
-		return nil, x.w.err
-	}
-	if err := x.enc.Flush(); err != nil {
-		return nil, err
-	}
-	return x.buf.Bytes(), nil
 }

@@ -140,11 +140,16 @@ type loader struct {
 	tplData map[string]map[string]any // source without extension → data file
 	ignore  map[string]bool
 	roots   []string
+	// exclude and permalinks are the globs of opts.Exclude and of
+	// opts.Permalinks' patterns, split at slashes once.
+	exclude    [][]string
+	permalinks [][]string
 }
 
 // Load reads every Markdown file under dir. Broken files are reported in
 // Site.Diagnostics and skipped; everything else is loaded. Bodies are not
-// rendered: call Render on the publications an output includes. The error
+// rendered, unless opts.RenderBodies: call Render on the publications an
+// output includes. The error
 // is for problems that stop everything (the folder cannot be read).
 func Load(ctx context.Context, dir string, opts Options) (*Site, error) {
 	if opts.Location == nil {
@@ -184,6 +189,12 @@ func Load(ctx context.Context, dir string, opts Options) (*Site, error) {
 	}
 	for _, t := range opts.IgnoreTags {
 		l.ignore[strings.ToLower(t)] = true
+	}
+	for _, pat := range opts.Exclude {
+		l.exclude = append(l.exclude, strings.Split(pat, "/"))
+	}
+	for _, r := range opts.Permalinks {
+		l.permalinks = append(l.permalinks, strings.Split(r.Pattern, "/"))
 	}
 	var diags []Diagnostic
 	files, walkDiags, err := l.walk(ctx)
@@ -304,11 +315,16 @@ func (l *loader) diag(source string, line int, sev Severity, msg string) Diagnos
 }
 
 func (l *loader) excluded(rel string, isDir bool) bool {
-	for _, pat := range l.opts.Exclude {
-		if matchGlob(pat, rel) {
+	if len(l.exclude) == 0 {
+		return false
+	}
+	name := strings.Split(rel, "/")
+	for _, pat := range l.exclude {
+		if matchSegs(pat, name) {
 			return true
 		}
-		if isDir && strings.HasSuffix(pat, "/**") && matchGlob(strings.TrimSuffix(pat, "/**"), rel) {
+		// "dir/**" excludes the folder itself too.
+		if isDir && len(pat) > 1 && pat[len(pat)-1] == "**" && matchSegs(pat[:len(pat)-1], name) {
 			return true
 		}
 	}
@@ -667,8 +683,9 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 		}
 		permalink = expandText(s, line("permalink"), lookup, &issues)
 	} else {
-		for _, r := range l.opts.Permalinks {
-			if matchGlob(r.Pattern, source) {
+		segs := strings.Split(source, "/")
+		for i, r := range l.opts.Permalinks {
+			if matchSegs(l.permalinks[i], segs) {
 				permalink = expandPermalink(r.Permalink, source, p.Title, p.Date)
 				break
 			}

@@ -665,3 +665,37 @@ func TestLoadIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadRenderBodies checks that rendering while loading gives what
+// Render gives afterwards, and leaves upcoming publications unrendered.
+func TestLoadRenderBodies(t *testing.T) {
+	files := map[string]string{
+		"a.md":       "---\ntitle: A\ndate: 2024-01-01\n---\n# Titre\n\n[lien](../b/) <figure><img src=\"x.png\"></figure>\n",
+		"b.md":       "---\ntitle: B\ndate: 2024-01-02\nembedVideoUrl: https://www.youtube.com/embed/abc\n---\n<div>ouvert\n",
+		"later.md":   "---\ntitle: L\ndate: 2999-01-01\n---\nPlus tard.\n",
+		"draft.md":   "---\ntitle: D\ndate: 2024-01-01\ndraft: true\n---\nBrouillon.\n",
+		"listing.md": "---\ntitle: Liste\n---\n",
+	}
+	plain := loadFiles(t, files, testOptions(t))
+	if err := Render(context.Background(), plain.Publications); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(t)
+	opts.RenderBodies = true
+	eager := loadFiles(t, files, opts)
+	want, got := bySource(plain), bySource(eager)
+	if len(got) != 3 || len(want) != 3 {
+		t.Fatalf("loaded %d and %d publications, want 3", len(got), len(want))
+	}
+	for _, src := range []string{"a.md", "b.md"} {
+		if !got[src].rendered || got[src].Content == "" || got[src].body != nil {
+			t.Errorf("%s: rendered %v, content %q, body kept %v", src, got[src].rendered, got[src].Content, got[src].body != nil)
+		}
+		if got[src].Content != want[src].Content {
+			t.Errorf("%s: content while loading\n%s\nwant\n%s", src, got[src].Content, want[src].Content)
+		}
+	}
+	if got["later.md"].rendered {
+		t.Error("an upcoming publication was rendered")
+	}
+}

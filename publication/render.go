@@ -173,6 +173,40 @@ func parseableAbs(u string) bool {
 	return false
 }
 
+// resolveLink is resolveURL for a Markdown link or image destination, and
+// whether a reader may follow the result: not an unsafeURL, and
+// parseableAbs. A page-relative or site-absolute destination, the usual
+// ones, resolves against the page's http(s) URL, so it needs no second
+// parse to tell.
+func resolveLink(base *url.URL, ref string) (string, bool) {
+	if unsafeURL(ref) {
+		return "", false
+	}
+	dest := resolveURL(base, ref)
+	if base != nil && (base.Scheme == "https" || base.Scheme == "http") && base.Host != "" &&
+		base.Opaque == "" && base.User == nil && strings.HasPrefix(dest, base.Scheme+"://"+base.Host+"/") {
+		if t := strings.TrimSpace(ref); t != "" && t[0] == '/' || plainRelative(t) {
+			return dest, true
+		}
+	}
+	return dest, parseableAbs(dest)
+}
+
+// plainRelative reports a relative reference made only of characters that
+// need no escaping and no scheme, query or fragment ("../a/", "b.png").
+func plainRelative(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '/' || c == '~') {
+			return false
+		}
+	}
+	return s[0] != '/'
+}
+
 // Transform rewrites link and image destinations against the document's
 // URL and unlinks those with a dangerous scheme.
 func (h *rawHTML) Transform(doc *ast.Document, reader text.Reader, _ parser.Context) {
@@ -187,15 +221,15 @@ func (h *rawHTML) Transform(doc *ast.Document, reader text.Reader, _ parser.Cont
 		case *ast.RawHTML:
 			h.raws = append(h.raws, x)
 		case *ast.Link:
-			dest := resolveURL(h.base, string(x.Destination))
-			if unsafeURL(string(x.Destination)) || !parseableAbs(dest) {
+			dest, ok := resolveLink(h.base, string(x.Destination))
+			if !ok {
 				unlink = append(unlink, x)
 				break
 			}
 			x.Destination = []byte(dest)
 		case *ast.Image:
-			dest := resolveURL(h.base, string(x.Destination))
-			if unsafeURL(string(x.Destination)) || !parseableAbs(dest) {
+			dest, ok := resolveLink(h.base, string(x.Destination))
+			if !ok {
 				unlink = append(unlink, x)
 				break
 			}

@@ -1,6 +1,7 @@
 package publication
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -30,4 +31,24 @@ func TestFrontMatterURLsThatRunCodeAreDropped(t *testing.T) {
 	if !warned {
 		t.Fatalf("the dropped enclosure was not reported: %v", diagStrings(site))
 	}
+}
+
+// FuzzResolveLink checks resolveLink's shortcut against what it stands for.
+func FuzzResolveLink(f *testing.F) {
+	for _, s := range []string{"../a/", "/img/x.png", "b.png", "https://x.org/", "//evil/x", "javascript:x", "/%", "a:b", " /a ", "../../../../x", "mailto:a@b"} {
+		f.Add("https://example.org/a/b/", s)
+	}
+	f.Add("http://localhost:8080/x", "/y")
+	f.Fuzz(func(t *testing.T, page, ref string) {
+		base, err := url.Parse(page)
+		if err != nil {
+			return
+		}
+		got, ok := resolveLink(base, ref)
+		want := resolveURL(base, ref)
+		wantOK := !unsafeURL(ref) && parseableAbs(want)
+		if ok != wantOK || ok && got != want {
+			t.Errorf("resolveLink(%q, %q) = %q, %v; want %q, %v", page, ref, got, ok, want, wantOK)
+		}
+	})
 }

@@ -51,7 +51,8 @@ func runBuild(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	site, err := loadSite(ctx, env, cfg, now)
+	// Without an item limit, the site's feed lists every publication.
+	site, err := loadSite(ctx, env, cfg, now, cfg.Feeds.Limit == 0)
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	site, err := loadSite(ctx, env, cfg, now)
+	site, err := loadSite(ctx, env, cfg, now, true)
 	if err != nil {
 		return err
 	}

@@ -76,11 +76,15 @@ func parseNow(s string) (time.Time, error) {
 
 // loadSite loads the content folder of cfg as it is at now and prints every
 // diagnostic on stderr, one "path:line: message" per line.
-func loadSite(ctx context.Context, env *cliEnv, cfg *config.Config, now time.Time) (*publication.Site, error) {
+//
+// With renderAll, every published body is rendered while the files are
+// read, for commands whose outputs include them all.
+func loadSite(ctx context.Context, env *cliEnv, cfg *config.Config, now time.Time, renderAll bool) (*publication.Site, error) {
 	dir, opts, err := siteOptions(cfg, now)
 	if err != nil {
 		return nil, err
 	}
+	opts.RenderBodies = renderAll
 	site, err := publication.Load(ctx, dir, opts)
 	if err != nil {
 		return nil, err

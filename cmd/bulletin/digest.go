@@ -179,7 +179,7 @@ func (s *digestSession) makePlan(ctx context.Context, env *cliEnv, newToo bool) 
 		return p, nil
 	}
 	if s.site == nil {
-		if s.site, err = loadSite(ctx, env, s.cfg, s.now); err != nil {
+		if s.site, err = loadSite(ctx, env, s.cfg, s.now, false); err != nil {
 			return p, err
 		}
 	}

@@ -61,6 +61,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 			if err != nil {
 				return nil, err
 			}
+			opts.RenderBodies = cfg.Feeds.Limit == 0 // every body is in a feed
 			return publication.Load(ctx, dir, opts)
 		},
 		Feeds:           feedOptions(cfg),

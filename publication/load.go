@@ -615,7 +615,17 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 			return nil, nil, stateFailed, err
 		}
 	}
-	data := mergeData(l.cascade(source), fm.Data)
+	data := l.cascade(source)
+	if len(data) == 0 {
+		// Most files have no folder data: the front matter, which is this
+		// file's own, is the data, its tags made a list as mergeData does.
+		data = fm.Data
+		if t, ok := data["tags"]; ok {
+			data["tags"] = toList(t)
+		}
+	} else {
+		data = mergeData(data, fm.Data)
+	}
 	line := func(key string) int {
 		if n, ok := fm.Lines[key]; ok {
 			return n
@@ -836,20 +846,19 @@ func expandText(s string, line int, lookup vars, issues *[]templateIssue) string
 // lookup resolves template variables: the publication's data, then page.*,
 // then the global data.
 func (l *loader) lookup(p *Publication, data map[string]any) vars {
-	page := map[string]any{
-		"url":          p.Path,
-		"fileSlug":     fileSlug(p.Source),
-		"filePathStem": strings.TrimSuffix("/"+p.Source, path.Ext(p.Source)),
-		"inputPath":    "./" + p.Source,
-		"date":         p.Date.Format(time.RFC3339),
-	}
 	return func(parts []string) (any, bool) {
 		var root any
 		switch v, ok := data[parts[0]]; {
 		case ok:
 			root = v
 		case parts[0] == "page":
-			root = page
+			root = map[string]any{
+				"url":          p.Path,
+				"fileSlug":     fileSlug(p.Source),
+				"filePathStem": strings.TrimSuffix("/"+p.Source, path.Ext(p.Source)),
+				"inputPath":    "./" + p.Source,
+				"date":         p.Date.Format(time.RFC3339),
+			}
 		default:
 			v, ok := l.global[parts[0]]
 			if !ok {

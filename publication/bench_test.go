@@ -1,11 +1,16 @@
 package publication
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
 )
 
 // benchFiles is the size of the generated site of BenchmarkLoadAndRender.
@@ -75,4 +80,51 @@ func TestSyntheticPublicationSize(t *testing.T) {
 	if n := len(body); n < 1300 || n > 1800 {
 		t.Errorf("body is %d bytes, want about 1.5 KB", n)
 	}
+}
+
+// BenchmarkRenderVsGoldmark renders the same bodies with bulletin's
+// renderer and with goldmark alone (same extensions, no hooks), to show
+// what URL rewriting, raw HTML cleaning and heading ids add on top of the
+// Markdown engine, which bounds how fast a build can be.
+func BenchmarkRenderVsGoldmark(b *testing.B) {
+	var bodies [][]byte
+	var pubs []*Publication
+	for i := 0; i < 200; i++ {
+		src := syntheticPublication(i)
+		if i%3 == 0 { // a third with raw HTML, as bench/gencorpus makes
+			src += "\n<figure><img src=\"schema.png\" alt=\"Schéma\" width=\"600\"><figcaption>Légende</figcaption></figure>\n"
+		}
+		_, body, _, err := SplitFrontMatter([]byte(src))
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies = append(bodies, body)
+		pubs = append(pubs, &Publication{URL: fmt.Sprintf("https://example.org/s/p%d/", i), Lang: "fr"})
+	}
+	b.Run("goldmark", func(b *testing.B) {
+		md := goldmark.New(goldmark.WithExtensions(extension.Strikethrough, extension.TaskList, extension.Table, extension.Linkify),
+			goldmark.WithParserOptions(parser.WithAutoHeadingID()))
+		var out bytes.Buffer
+		for b.Loop() {
+			for _, body := range bodies {
+				out.Reset()
+				if err := md.Convert(body, &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bodies)), "ns/body")
+	})
+	b.Run("bulletin", func(b *testing.B) {
+		r := newRenderer(newPolicy())
+		for b.Loop() {
+			for i, p := range pubs {
+				p.body = bodies[i]
+				if r.render(p) == "" {
+					b.Fatal("empty rendering")
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bodies)), "ns/body")
+	})
 }

@@ -3,9 +3,13 @@
 package publication
 
 import (
+	"errors"
 	"io/fs"
 	"syscall"
 )
+
+// errNotRegular is the error for a content file that is not a regular file.
+var errNotRegular = errors.New("not a regular file")
 
 // readLimited reads a file whose size is at most limit; a larger file is
 // not read (nil data, its size). Content folders hold tens of thousands of
@@ -16,7 +20,9 @@ func readLimited(path string, limit int64) ([]byte, int64, error) {
 	var fd int
 	var err error
 	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		// O_NONBLOCK: opening a named pipe must not wait for a writer
+		// (it is then refused below); regular files ignore the flag.
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 		if err != syscall.EINTR {
 			break
 		}
@@ -29,8 +35,12 @@ func readLimited(path string, limit int64) ([]byte, int64, error) {
 	if err := syscall.Fstat(fd, &st); err != nil {
 		return nil, 0, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+	switch st.Mode & syscall.S_IFMT {
+	case syscall.S_IFREG:
+	case syscall.S_IFDIR:
 		return nil, 0, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	default: // a pipe, socket or device: reading it could block or never end
+		return nil, 0, &fs.PathError{Op: "read", Path: path, Err: errNotRegular}
 	}
 	size := st.Size
 	if size > limit {

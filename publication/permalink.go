@@ -37,29 +37,35 @@ func slugNFD(s string) string {
 	b.Grow(len(s))
 	dash := false
 	for _, r := range norm.NFD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			continue
-		case r == 'œ' || r == 'Œ':
-			b.WriteString("oe")
-			dash = false
-		case r == 'æ' || r == 'Æ':
-			b.WriteString("ae")
-			dash = false
-		case r == 'ß':
-			b.WriteString("ss")
-			dash = false
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-			dash = false
-		default:
-			if !dash && b.Len() > 0 {
-				b.WriteByte('-')
-				dash = true
-			}
-		}
+		dash = slugRune(&b, r, dash)
 	}
 	return strings.TrimRight(b.String(), "-")
+}
+
+// slugRune writes what Slug makes of one rune of a decomposed string: its
+// letters, lower case, or a dash after letters (dash tells whether the
+// last byte written is one); combining marks are dropped. It returns the
+// new dash.
+func slugRune(b *strings.Builder, r rune, dash bool) bool {
+	switch {
+	case unicode.Is(unicode.Mn, r):
+		return dash
+	case r == 'œ' || r == 'Œ':
+		b.WriteString("oe")
+	case r == 'æ' || r == 'Æ':
+		b.WriteString("ae")
+	case r == 'ß':
+		b.WriteString("ss")
+	case unicode.IsLetter(r) || unicode.IsDigit(r):
+		b.WriteRune(unicode.ToLower(r))
+	default:
+		if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			return true
+		}
+		return dash
+	}
+	return false
 }
 
 // slugTableSize bounds the runes slugFast knows: Latin-1, Latin
@@ -101,17 +107,7 @@ func slugFast(s string) (string, bool) {
 			if !norm.NFD.IsNormal(utf8.AppendRune(enc[:0], r)) {
 				return "", false
 			}
-			switch {
-			case unicode.Is(unicode.Mn, r):
-			case unicode.IsLetter(r) || unicode.IsDigit(r):
-				b.WriteRune(unicode.ToLower(r))
-				dash = false
-			default:
-				if !dash && b.Len() > 0 {
-					b.WriteByte('-')
-					dash = true
-				}
-			}
+			dash = slugRune(&b, r, dash)
 			continue
 		}
 		switch m := slugTable[r]; m {

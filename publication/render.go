@@ -161,7 +161,12 @@ type rawHTML struct {
 // could follow those, and raw HTML with them is dropped by the policy too.
 func parseableAbs(u string) bool {
 	v, err := url.Parse(u)
-	if err != nil || !v.IsAbs() {
+	return err == nil && allowedAbs(v)
+}
+
+// allowedAbs is parseableAbs for a parsed URL.
+func allowedAbs(v *url.URL) bool {
+	if !v.IsAbs() {
 		return false
 	}
 	switch strings.ToLower(v.Scheme) {
@@ -175,19 +180,36 @@ func parseableAbs(u string) bool {
 
 // resolveLink is resolveURL for a Markdown link or image destination, and
 // whether a reader may follow the result: not an unsafeURL, and
-// parseableAbs. A page-relative or site-absolute destination, the usual
-// ones, resolves against the page's http(s) URL, so it needs no second
-// parse to tell.
+// parseableAbs. It parses the destination once: a site-absolute path
+// resolves against the page's http(s) URL without parsing, and an
+// absolute URL is checked as parsed.
 func resolveLink(base *url.URL, ref string) (string, bool) {
 	if unsafeURL(ref) {
 		return "", false
 	}
-	dest := resolveURL(base, ref)
-	if base != nil && (base.Scheme == "https" || base.Scheme == "http") && base.Host != "" &&
-		base.Opaque == "" && base.User == nil && strings.HasPrefix(dest, base.Scheme+"://"+base.Host+"/") {
-		if t := strings.TrimSpace(ref); t != "" && t[0] == '/' || plainRelative(t) {
+	if base == nil {
+		dest := resolveURL(base, ref)
+		return dest, parseableAbs(dest)
+	}
+	ref = strings.TrimSpace(ref)
+	httpBase := (base.Scheme == "https" || base.Scheme == "http") && base.Host != "" && base.Opaque == "" && base.User == nil
+	if plainRootPath(ref) && base.Opaque == "" && base.User == nil {
+		dest := base.Scheme + "://" + base.Host + ref
+		if httpBase {
 			return dest, true
 		}
+		return dest, parseableAbs(dest)
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ref, false // resolveURL keeps it as is, and it does not parse
+	}
+	if u.IsAbs() {
+		return ref, allowedAbs(u)
+	}
+	dest := base.ResolveReference(u).String()
+	if httpBase && plainRelative(ref) {
+		return dest, true
 	}
 	return dest, parseableAbs(dest)
 }

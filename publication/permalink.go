@@ -95,13 +95,18 @@ var slugTable = func() [slugTableSize]string {
 // slugFast is Slug without decomposing the string: the runes below
 // slugTableSize are looked up in slugTable, the others that NFD leaves
 // alone are read as they are; false when s holds a rune NFD would
-// decompose, for slugNFD to do.
+// decompose, or invalid UTF-8, for slugNFD to do.
 func slugFast(s string) (string, bool) {
 	var b strings.Builder
 	b.Grow(len(s))
 	dash := false
 	var enc [utf8.UTFMax]byte
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r == utf8.RuneError && size == 1 {
+			return "", false // invalid UTF-8: as NFD reads it, whatever that is
+		}
 		if r >= slugTableSize {
 			// A rune NFD leaves alone is read as slugNFD reads it.
 			if !norm.NFD.IsNormal(utf8.AppendRune(enc[:0], r)) {

@@ -166,3 +166,51 @@ func FuzzLoadFile(f *testing.F) {
 		}
 	})
 }
+
+// renderAlwaysLinkified is render with goldmark's Linkify on every body,
+// as bulletin rendered before it parsed without Linkify first.
+func renderAlwaysLinkified(r *renderer, p *Publication) string {
+	r.mdBuf.Reset()
+	r.raw.base, _ = url.Parse(p.URL)
+	r.raw.lang = p.Lang
+	r.raw.unsure = false
+	doc := r.parse(r.mdLinkify, p.body)
+	if err := r.mdLinkify.Renderer().Render(&r.mdBuf, p.body, doc); err != nil {
+		return ""
+	}
+	out := strings.TrimSpace(r.mdBuf.String())
+	if r.raw.unsure && !balancedHTML(out) {
+		out = balanceHTML(out)
+	}
+	return out
+}
+
+// FuzzLinkifyChoice checks that parsing without Linkify first, and with it
+// only when a text holds what it reads, renders every body as Linkify on
+// every body does.
+func FuzzLinkifyChoice(f *testing.F) {
+	for _, s := range []string{
+		"Voir [le guide](https://example.org/guide) et ![x](https://example.org/x.png).",
+		"Voir https://example.org/guide ou www.example.org, écrire à contact@example.org.",
+		"*http://x.org/a_b_c* et _www.x.org_ ~https://y.org~ (http://z.org)",
+		"`https://code.example` <https://auto.example> <a href=\"http://raw.example\">x</a>",
+		"[https://label.example](/dest) [a]: http://ref.example\n\n[a]",
+		"| a | https://cell.example |\n|---|---|\n| www.b.org | c@d.fr |",
+		"https\\://escaped.example www\\.x.org a\\@b.fr &#58;// h&#116;tp://x.org",
+		"# Titre https://titre.example\n\n- item ftp://ftp.example/x",
+	} {
+		f.Add(s)
+	}
+	r := newRenderer(newPolicy())
+	f.Fuzz(func(t *testing.T, body string) {
+		if !utf8.ValidString(body) {
+			return // Load refuses invalid UTF-8
+		}
+		p := &Publication{URL: "https://example.org/a/b/", Lang: "fr", body: []byte(body)}
+		got := r.render(p)
+		want := renderAlwaysLinkified(r, p)
+		if got != want {
+			t.Errorf("body %q\nrendered %q\nwith Linkify %q", body, got, want)
+		}
+	})
+}

@@ -103,10 +103,20 @@ func newRenderer(policy *bluemonday.Policy) *renderer {
 	return &renderer{md: build(false), mdLinkify: build(true), raw: raw}
 }
 
-// mayLinkify reports whether a body may hold a bare URL or e-mail address
-// that GFM's extended autolinks would turn into a link.
-func mayLinkify(body []byte) bool {
-	return bytes.Contains(body, []byte("://")) || bytes.Contains(body, []byte("www.")) || bytes.IndexByte(body, '@') >= 0
+// linkifyMarks are what any text GFM's extended autolinks turn into a
+// link holds: goldmark's Linkify reads "http://", "https://", "ftp://",
+// "www." and e-mail addresses.
+var linkifyMarks = [][]byte{[]byte("://"), []byte("www."), []byte("@")}
+
+// mayLinkify reports whether b may hold a bare URL or e-mail address that
+// GFM's extended autolinks would turn into a link.
+func mayLinkify(b []byte) bool {
+	for _, m := range linkifyMarks {
+		if bytes.Contains(b, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // renderInto renders p's body into p.Content and drops the source.
@@ -116,17 +126,23 @@ func (r *renderer) renderInto(p *Publication) {
 	p.rendered = true
 }
 
+// render turns p's body into clean HTML. Bare URLs become links (GFM's
+// extended autolinks), but goldmark's Linkify costs a fifth of the parse
+// and most bodies hold URLs only in link destinations. So the body is
+// parsed without it, and again with it only when some text of the result
+// holds what Linkify would read (Transform notes it).
 func (r *renderer) render(p *Publication) string {
 	r.mdBuf.Reset()
 	r.raw.base, _ = url.Parse(p.URL)
 	r.raw.lang = p.Lang
 	r.raw.unsure = false
 	md := r.md
-	if mayLinkify(p.body) {
+	doc := r.parse(md, p.body)
+	if r.raw.bareText {
 		md = r.mdLinkify
+		doc = r.parse(md, p.body)
 	}
-	ctx := parser.NewContext(parser.WithIDs(&headingIDs{seen: map[string]bool{}}))
-	if err := md.Convert(p.body, &r.mdBuf, parser.WithContext(ctx)); err != nil {
+	if err := md.Renderer().Render(&r.mdBuf, p.body, doc); err != nil {
 		// goldmark only fails on writer errors, which a bytes.Buffer has none of.
 		return ""
 	}
@@ -135,6 +151,12 @@ func (r *renderer) render(p *Publication) string {
 		out = balanceHTML(out)
 	}
 	return out
+}
+
+// parse parses a body with md, with fresh heading ids.
+func (r *renderer) parse(md goldmark.Markdown, body []byte) ast.Node {
+	ctx := parser.NewContext(parser.WithIDs(&headingIDs{seen: map[string]bool{}}))
+	return md.Parser().Parse(text.NewReader(body), parser.WithContext(ctx))
 }
 
 // rawHTML makes the URLs of Markdown links and images absolute (an AST
@@ -152,6 +174,9 @@ type rawHTML struct {
 	unsure bool
 	// raws are the inline raw HTML nodes of the document, in order.
 	raws []*ast.RawHTML
+	// bareText is set when a text of the document holds one of
+	// linkifyMarks, for render.
+	bareText bool
 }
 
 // parseableAbs reports whether u is an absolute URL that parses, with one
@@ -235,11 +260,20 @@ func (h *rawHTML) Transform(doc *ast.Document, reader text.Reader, _ parser.Cont
 	source := reader.Source()
 	var unlink []ast.Node
 	h.raws = h.raws[:0]
+	h.bareText = false
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
 		switch x := n.(type) {
+		case *ast.Text:
+			if !h.bareText && mayLinkify(x.Segment.Value(source)) {
+				h.bareText = true
+			}
+		case *ast.String:
+			if !h.bareText && mayLinkify(x.Value) {
+				h.bareText = true
+			}
 		case *ast.RawHTML:
 			h.raws = append(h.raws, x)
 		case *ast.Link:

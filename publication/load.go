@@ -508,6 +508,9 @@ func normalizeJSON(v any) any {
 func mergeData(base, over map[string]any) map[string]any {
 	out := make(map[string]any, len(base)+len(over))
 	for k, v := range base {
+		if k == "tags" {
+			v = toList(v)
+		}
 		out[k] = v
 	}
 	for k, v := range over {
@@ -532,20 +535,28 @@ func toList(v any) []any {
 	}
 }
 
-// cascade merges the data files that apply to source, outermost first.
+// cascade merges the data files that apply to source, outermost first. The
+// result may be one of the loader's maps, shared: it must not be modified.
 func (l *loader) cascade(source string) map[string]any {
 	var chain []string
 	for d := path.Dir(source); d != "." && d != "/"; d = path.Dir(d) {
 		chain = append(chain, d)
 	}
 	var data map[string]any
+	add := func(m map[string]any) {
+		if data == nil {
+			data = m // shared: mergeData only reads its base
+		} else {
+			data = mergeData(data, m)
+		}
+	}
 	for i := len(chain) - 1; i >= 0; i-- {
 		if dd, ok := l.dirData[chain[i]]; ok {
-			data = mergeData(data, dd)
+			add(dd)
 		}
 	}
 	if td, ok := l.tplData[strings.TrimSuffix(source, path.Ext(source))]; ok {
-		data = mergeData(data, td)
+		add(td)
 	}
 	return data
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -185,6 +186,10 @@ func renderAlwaysLinkified(r *renderer, p *Publication) string {
 	return out
 }
 
+// trailingBlanks are spaces and tabs at the end of a line, before a hard
+// line break or before an end tag.
+var trailingBlanks = regexp.MustCompile(`[ \t]+(\n|<br>|</)`)
+
 // FuzzLinkifyChoice checks that parsing without Linkify first, and with it
 // only when a text holds what it reads, renders every body as Linkify on
 // every body does.
@@ -207,8 +212,12 @@ func FuzzLinkifyChoice(f *testing.F) {
 			return // Load refuses invalid UTF-8
 		}
 		p := &Publication{URL: "https://example.org/a/b/", Lang: "fr", body: []byte(body)}
-		got := r.render(p)
-		want := renderAlwaysLinkified(r, p)
+		// With Linkify, goldmark keeps some blanks that end a line of text
+		// ("0\t \n0", "0    \n0" before its <br>), which CommonMark
+		// strips: bodies without a URL were always rendered without
+		// Linkify, so that difference is not the fallback's.
+		got := trailingBlanks.ReplaceAllString(r.render(p), "$1")
+		want := trailingBlanks.ReplaceAllString(renderAlwaysLinkified(r, p), "$1")
 		if got != want {
 			t.Errorf("body %q\nrendered %q\nwith Linkify %q", body, got, want)
 		}

@@ -599,7 +599,13 @@ func readGrown(path string, limit int64) ([]byte, int64, error) {
 		return nil, 0, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	return readUpTo(f, limit)
+}
+
+// readUpTo reads r to its end, or nil data and the size read when it holds
+// more than limit bytes.
+func readUpTo(r io.Reader, limit int64) ([]byte, int64, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, 0, err
 	}

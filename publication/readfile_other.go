@@ -2,10 +2,7 @@
 
 package publication
 
-import (
-	"io"
-	"os"
-)
+import "os"
 
 // readLimited reads a file whose size is at most limit; a larger file is
 // not read (nil data, its size).
@@ -22,12 +19,5 @@ func readLimited(path string, limit int64) ([]byte, int64, error) {
 	if fi.Size() > limit {
 		return nil, fi.Size(), nil
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, 0, err
-	}
-	if int64(len(data)) > limit { // the file grew while being read
-		return nil, int64(len(data)), nil
-	}
-	return data, int64(len(data)), nil
+	return readUpTo(f, limit) // a file that grew while being read is over the limit
 }

@@ -35,15 +35,10 @@ var closesP = map[string]bool{"address": true, "article": true, "aside": true, "
 	"hr": true, "ol": true, "p": true, "pre": true, "section": true, "table": true, "ul": true,
 	"summary": true}
 
-// impliesEnd are start tags that, inside a paragraph, make the HTML parser
-// close or restructure elements even though they are not in closesP: list
-// items and table parts.
-var impliesEnd = map[string]bool{"li": true, "dd": true, "dt": true, "tr": true, "td": true, "th": true,
-	"tbody": true, "thead": true, "tfoot": true, "caption": true, "colgroup": true, "col": true,
-	"option": true, "optgroup": true}
-
-// listParents are, for each of impliesEnd, the elements it may stand in
-// without the parser closing an element around the fragment.
+// listParents are, for the start tags that make the HTML parser close or
+// restructure elements around them (list items, table parts, options),
+// the elements each may stand in without that happening. Inside a
+// paragraph, any of them does.
 var listParents = map[string]string{"li": " ul ol menu ", "dd": " dl ", "dt": " dl ",
 	"tr": " table tbody thead tfoot ", "td": " tr ", "th": " tr ", "tbody": " table ", "thead": " table ",
 	"tfoot": " table ", "caption": " table ", "colgroup": " table ", "col": " colgroup table ",
@@ -98,7 +93,7 @@ func checkBalance(z *html.Tokenizer, strict, inline bool) bool {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			b, _ := z.TagName()
 			name := string(b)
-			if inline && (closesP[name] || impliesEnd[name]) {
+			if inline && (closesP[name] || listParents[name] != "") {
 				return false
 			}
 			if htmlVoid[name] {
@@ -121,7 +116,7 @@ func checkBalance(z *html.Tokenizer, strict, inline bool) bool {
 			if (name == "li" || name == "dt" || name == "dd" || name == "option") && top() == name {
 				open = open[:len(open)-1]
 			}
-			if strict && impliesEnd[name] && !strings.Contains(listParents[name], " "+top()+" ") {
+			if strict && listParents[name] != "" && !strings.Contains(listParents[name], " "+top()+" ") {
 				return false // "<li>" outside a list closes the list item around it
 			}
 			open = append(open, name)

@@ -186,9 +186,9 @@ func renderAlwaysLinkified(r *renderer, p *Publication) string {
 	return out
 }
 
-// trailingBlanks are spaces and tabs at the end of a line, before a hard
-// line break or before an end tag.
-var trailingBlanks = regexp.MustCompile(`[ \t]+(\n|<br>|</)`)
+// trailingBlanks are spaces, tabs and carriage returns at the end of a
+// line, before a hard line break or before an end tag.
+var trailingBlanks = regexp.MustCompile(`[ \t\r]+(\n|<br>|</)`)
 
 // FuzzLinkifyChoice checks that parsing without Linkify first, and with it
 // only when a text holds what it reads, renders every body as Linkify on
@@ -213,7 +213,7 @@ func FuzzLinkifyChoice(f *testing.F) {
 		}
 		p := &Publication{URL: "https://example.org/a/b/", Lang: "fr", body: []byte(body)}
 		// With Linkify, goldmark keeps some blanks that end a line of text
-		// ("0\t \n0", "0    \n0" before its <br>), which CommonMark
+		// ("0\t \n0", "0\r \n0", "0    \n0" before its <br>), which CommonMark
 		// strips: bodies without a URL were always rendered without
 		// Linkify, so that difference is not the fallback's.
 		got := trailingBlanks.ReplaceAllString(r.render(p), "$1")

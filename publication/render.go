@@ -77,8 +77,24 @@ type renderer struct {
 	md        goldmark.Markdown // without bare-URL linkification
 	mdLinkify goldmark.Markdown // with it, for bodies that hold a bare URL
 	raw       *rawHTML
-	mdBuf     bytes.Buffer
+	mdBuf     bufWriter
 }
+
+// bufWriter is the util.BufWriter goldmark renders into: a bytes.Buffer
+// written directly. Given a plain io.Writer, goldmark would allocate a
+// bufio.Writer on every Render and copy everything through it.
+type bufWriter struct{ bytes.Buffer }
+
+// Available is the room left before the buffer grows.
+func (b *bufWriter) Available() int { return b.Buffer.Available() }
+
+// Buffered is what the buffer holds.
+func (b *bufWriter) Buffered() int { return b.Len() }
+
+// Flush does nothing: the bytes are in the buffer already.
+func (b *bufWriter) Flush() error { return nil }
+
+var _ util.BufWriter = (*bufWriter)(nil)
 
 func newRenderer(policy *bluemonday.Policy) *renderer {
 	raw := &rawHTML{policy: policy}
@@ -97,7 +113,7 @@ func newRenderer(policy *bluemonday.Policy) *renderer {
 				parser.WithAutoHeadingID(),
 				parser.WithASTTransformers(util.Prioritized(raw, 100)),
 			),
-			goldmark.WithRendererOptions(gmrenderer.WithNodeRenderers(util.Prioritized(raw, 100))),
+			goldmark.WithRendererOptions(gmrenderer.WithNodeRenderers(util.Prioritized(raw, 100)), textWriterOption()),
 		)
 	}
 	return &renderer{md: build(false), mdLinkify: build(true), raw: raw}

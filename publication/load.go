@@ -144,27 +144,6 @@ type loader struct {
 	// opts.Permalinks' patterns, split at slashes once.
 	exclude    [][]string
 	permalinks [][]string
-	// sizes caches localSize by absolute media URL: episodes of a podcast
-	// often share a file (a jingle, a placeholder), and a stat is costly.
-	sizes sync.Map // string → mediaSize
-}
-
-// mediaSize is a localSize result.
-type mediaSize struct {
-	n  int64
-	ok bool
-}
-
-// localSize is localSize against the loader's site and roots, once per URL.
-func (l *loader) localSize(ref string) (int64, bool) {
-	if v, ok := l.sizes.Load(ref); ok {
-		m := v.(mediaSize)
-		return m.n, m.ok
-	}
-	u, _ := url.Parse(ref)
-	n, ok := localSize(u, l.site, l.roots)
-	l.sizes.Store(ref, mediaSize{n, ok})
-	return n, ok
 }
 
 // Load reads every Markdown file under dir. Broken files are reported in
@@ -822,7 +801,8 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 				warn(k, fmt.Sprintf("%s %s: unknown media type (add type:)", k, r.url))
 				e.Type = "application/octet-stream"
 			}
-			if n, ok := l.localSize(e.URL); ok {
+			u, _ := url.Parse(e.URL)
+			if n, ok := localSize(u, l.site, l.roots); ok {
 				e.Length = n
 			} else if e.Length == 0 {
 				warn(k, fmt.Sprintf("%s %s: size unknown (no local file; add length: in bytes)", k, r.url))

@@ -823,6 +823,10 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 	vl := videoLink{thumbnail: thumb, title: p.Title, lang: p.Lang}
 	expanded, bodyIssues := expandTemplates(body, bodyLine, lookup, vl)
 	issues = append(issues, bodyIssues...)
+	// Before the video link is put first, so that lines are the file's.
+	if n, why := tooComplex(expanded); n > 0 {
+		return nil, nil, stateFailed, &LineError{Line: bodyLine + n - 1, Msg: why}
+	}
 	if s, ok := data["embedVideoUrl"].(string); ok && strings.TrimSpace(s) != "" {
 		if target := watchURL("", strings.TrimSpace(s)); target == "" || unsafeURL(target) {
 			warn("embedVideoUrl", fmt.Sprintf("embedVideoUrl %q is not the URL of a video: ignored", shorten(s)))

@@ -85,9 +85,6 @@ type renderer struct {
 // bufio.Writer on every Render and copy everything through it.
 type bufWriter struct{ bytes.Buffer }
 
-// Available is the room left before the buffer grows.
-func (b *bufWriter) Available() int { return b.Buffer.Available() }
-
 // Buffered is what the buffer holds.
 func (b *bufWriter) Buffered() int { return b.Len() }
 

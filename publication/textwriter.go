@@ -1,6 +1,8 @@
 package publication
 
 import (
+	"bytes"
+
 	gmrenderer "github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
@@ -19,28 +21,13 @@ func newTextWriter() textWriter { return textWriter{html.NewWriter()} }
 // textWriterOption makes a goldmark renderer write text with a textWriter.
 func textWriterOption() gmrenderer.Option { return html.WithWriter(newTextWriter()) }
 
-// plainText marks the bytes goldmark's writer may write other than as
-// they are: in Write, a backslash (escapes) and '&' (references); in both
-// Write and RawWrite, NUL (replaced) and the characters HTML escapes.
-var plainText = func() (t [256]bool) {
-	for i := range t {
-		t[i] = true
-	}
-	for _, c := range []byte{0, '"', '&', '<', '>', '\\'} {
-		t[c] = false
-	}
-	return t
-}()
+// escapable are the bytes goldmark's writer may write other than as they
+// are: in Write, a backslash (escapes) and '&' (references); in both Write
+// and RawWrite, NUL (replaced) and the characters HTML escapes.
+const escapable = "\x00\"&<>\\"
 
-// plain reports whether source holds none of the bytes plainText marks.
-func plain(source []byte) bool {
-	for _, c := range source {
-		if !plainText[c] {
-			return false
-		}
-	}
-	return true
-}
+// plain reports whether source holds none of the escapable bytes.
+func plain(source []byte) bool { return !bytes.ContainsAny(source, escapable) }
 
 // Write is html.Writer's Write.
 func (t textWriter) Write(w util.BufWriter, source []byte) {

@@ -6,10 +6,8 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -206,7 +204,8 @@ func (d Duration) String() string { return time.Duration(d).String() }
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := parseDuration(n.Value)
 	if err != nil {
-		return err
+		// A TypeError lets the decoder go on and report the other values.
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	*d = v
 	return nil
@@ -321,22 +320,6 @@ func Load(path string, getenv func(string) (string, bool)) (*Config, error) {
 		}
 	}
 	return cfg, nil
-}
-
-func decodeYAML(path string, data []byte, cfg *Config) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil // an empty file keeps the defaults
-		}
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("config: %s: %s", path, strings.Join(te.Errors, "; "))
-		}
-		return fmt.Errorf("config: %s: %w", path, err)
-	}
-	return nil
 }
 
 // Resolve returns p resolved against the configuration folder, unless it is

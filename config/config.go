@@ -65,6 +65,11 @@ type Site struct {
 	Icon string `yaml:"icon"`
 	// Rights is the licence or copyright statement of the content.
 	Rights string `yaml:"rights"`
+	// Labels are the names readers see for tags and types whose own name
+	// is an identifier ("guideachat: Guides d’achat"), keyed by the tag or
+	// type (compared by slug). Feed titles, digests and the subscription
+	// pages show them; feed categories and subscribers' topics keep the tag.
+	Labels map[string]string `yaml:"labels"`
 }
 
 // Author is the default author of the site and of its publications.
@@ -373,6 +378,11 @@ func (c *Config) Validate() ([]Warning, error) {
 	if c.Feeds.Limit < 0 {
 		errs = append(errs, fmt.Errorf("feeds.limit must be 0 (all) or more, not %d", c.Feeds.Limit))
 	}
+	for name, label := range c.Site.Labels {
+		if strings.TrimSpace(name) == "" || strings.TrimSpace(label) == "" {
+			errs = append(errs, fmt.Errorf("site.labels: %q: want a tag or type and a label, neither empty", name+": "+label))
+		}
+	}
 	for i, p := range c.Content.Permalinks {
 		if p.Pattern == "" || p.Permalink == "" {
 			errs = append(errs, fmt.Errorf("content.permalinks[%d] needs both pattern and permalink", i))
@@ -504,6 +514,18 @@ func setFromString(v reflect.Value, s string) error {
 			return err
 		}
 		v.Set(reflect.ValueOf(d))
+		return nil
+	case v.Type() == reflect.TypeOf(map[string]string(nil)):
+		// "key=value,key=value"
+		m := map[string]string{}
+		for _, part := range splitList(s) {
+			k, val, ok := strings.Cut(part, "=")
+			if !ok {
+				return fmt.Errorf("want name=label pairs separated by commas")
+			}
+			m[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		}
+		v.Set(reflect.ValueOf(m))
 		return nil
 	case v.Type() == reflect.TypeOf([]Permalink(nil)):
 		// "pattern=permalink,pattern=permalink"

@@ -150,6 +150,19 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, key string) {
 			}
 			c.check(v, f.Type, join(key, k.Value))
 		}
+	case t.Kind() == reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			c.report(n.Line, "%s: want a section of \"name: value\" lines", key)
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind != yaml.ScalarNode {
+				c.report(k.Line, "%s: want a single value as name, not a %s", key, kindName(k.Kind))
+				continue
+			}
+			c.check(v, t.Elem(), key+"."+k.Value)
+		}
 	case t.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			c.report(n.Line, "%s: want a list (one \"- item\" per line, or [a, b])", key)

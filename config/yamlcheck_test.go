@@ -27,11 +27,13 @@ func TestFileProblems(t *testing.T) {
 		{"bad duration", "digest:\n  first_since: soon\n", []string{`2: digest.first_since: invalid duration "soon" (use e.g. 24h, 30m, 7d)`}},
 		{"list for a value", "feeds:\n  rss: [a, b]\n", []string{"2: feeds.rss: want a single value, not a list"}},
 		{"value for a list", "content:\n  exclude: README.md\n", []string{`2: content.exclude: want a list (one "- item" per line, or [a, b])`}},
-		{"value for a section", "site: https://example.org/\n", []string{"1: site: want a section of keys (title, description, url, language, timezone, author, logo, icon, rights)"}},
+		{"value for a section", "site: https://example.org/\n", []string{"1: site: want a section of keys (title, description, url, language, timezone, author, logo, icon, rights, labels)"}},
 		{"a list as the file", "- a\n", []string{"1: the file: want a section of keys (site, content, feeds, store, digest, smtp, server, secret)"}},
 		{"syntax", "site:\n  url: x\n   title: y\n", []string{"3: mapping values are not allowed in this context"}},
 		{"unknown key in a merge", "smtp:\n  <<: [{port: 25}, {hots: x}]\n", []string{"2: unknown key smtp.hots (did you mean smtp.host?)"}},
 		{"duplicate section", "site: {}\nsite: {}\n", []string{`2: mapping key "site" already defined at line 1`}},
+		{"labels not a map", "site:\n  labels: [a, b]\n", []string{`2: site.labels: want a section of "name: value" lines`}},
+		{"a label not text", "site:\n  labels:\n    tool: [a]\n", []string{"3: site.labels.tool: want a single value, not a list"}},
 		{"secrets are not repeated", "smtp:\n  password: [hunter2]\n", []string{"2: smtp.password: want a single value, not a list"}},
 		{"all at once, in file order", "feeds:\n  limit: abc\nsite:\n  titel: x\ndigest:\n  catch_up: later\n", []string{
 			`2: feeds.limit: want an integer, not "abc"`,
@@ -142,4 +144,34 @@ func FuzzDecodeYAML(f *testing.F) {
 			t.Errorf("a file with problems changed the configuration")
 		}
 	})
+}
+
+func TestLabelsFromFileAndEnv(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "bulletin.yaml", "site:\n  labels:\n    guideachat: Guides d’achat\n    tool: Outils\n")
+	cfg, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"guideachat": "Guides d’achat", "tool": "Outils"}; !reflect.DeepEqual(cfg.Site.Labels, want) {
+		t.Errorf("from the file: %v, want %v", cfg.Site.Labels, want)
+	}
+	cfg, err = Load(p, envOf(map[string]string{"BULLETIN_SITE_LABELS": " video = Vidéos ,, podcast=Balados"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"video": "Vidéos", "podcast": "Balados"}; !reflect.DeepEqual(cfg.Site.Labels, want) {
+		t.Errorf("the environment replaces the file's: %v, want %v", cfg.Site.Labels, want)
+	}
+	if _, err := Load(p, envOf(map[string]string{"BULLETIN_SITE_LABELS": "video"})); err == nil || !strings.Contains(err.Error(), "name=label") {
+		t.Errorf("a pair without = : %v", err)
+	}
+	p = writeFile(t, dir, "empty.yaml", "site:\n  labels:\n    tool: \"\"\n")
+	cfg, err = Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "site.labels") {
+		t.Errorf("an empty label: %v", err)
+	}
 }

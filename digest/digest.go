@@ -15,6 +15,8 @@ package digest
 
 import (
 	"time"
+
+	"github.com/ecoresponsable/bulletin/publication"
 )
 
 // Settings are the site and list facts every email of a digest carries.
@@ -39,4 +41,6 @@ type Settings struct {
 	// Lang is the language of subscribers who have none: "fr" (the
 	// default) or "en" (the site's language).
 	Lang string
+	// Labels are the names shown for tags and topics.
+	Labels publication.Labels
 }

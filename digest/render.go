@@ -356,7 +356,7 @@ func (r *Renderer) job(d store.Digest, sub store.Subscriber) (job, bool) {
 	}
 	for _, t := range sub.Topics {
 		if t = oneLine(t); t != "" {
-			j.v.topics = append(j.v.topics, t)
+			j.v.topics = append(j.v.topics, oneLine(r.s.Labels.Of(t)))
 		}
 	}
 	return j, true
@@ -603,7 +603,7 @@ func (r *Renderer) prepare(d store.Digest) *prepared {
 			if t == "" {
 				continue
 			}
-			tags = append(tags, t)
+			tags = append(tags, oneLine(r.s.Labels.Of(t)))
 			if s := publication.Slug(t); s != "" {
 				slugs = append(slugs, s)
 			}

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/ecoresponsable/bulletin/mailer"
+	"github.com/ecoresponsable/bulletin/publication"
 	"github.com/ecoresponsable/bulletin/store"
 	"github.com/ecoresponsable/bulletin/templates"
 	"github.com/ecoresponsable/bulletin/token"
@@ -264,6 +265,36 @@ func TestDatesInLocation(t *testing.T) {
 		if !m.Date.Equal(d.CreatedAt) {
 			t.Errorf("Date %v, want the digest's creation %v", m.Date, d.CreatedAt)
 		}
+	}
+}
+
+// TestLabels checks that tags and a subscriber's topics are shown by their
+// label, while topics still select items by the tag.
+func TestLabels(t *testing.T) {
+	r := newRenderRenderer(t, func(s *Settings) {
+		s.Labels = publication.NewLabels(map[string]string{"referentiel": "Le référentiel\r\nBcc: x@example.net", "podcast": "Balados"})
+	})
+	sub := renderSubscriber("fr")
+	sub.Topics = []string{"podcast"}
+	m := mustMessage(t, r, renderDigest(), sub)
+	text := html.UnescapeString(m.HTML)
+	for _, w := range []string{"Thèmes\u00a0: Réemploi, Balados", "vos thèmes\u00a0: Balados"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("HTML lacks %q", w)
+		}
+		if !strings.Contains(strings.ReplaceAll(m.Text, "\n", " "), w) {
+			t.Errorf("text lacks %q", w)
+		}
+	}
+	if strings.Contains(text, "Écoconception") {
+		t.Error("an item outside the subscriber's topics is in the email")
+	}
+	m = mustMessage(t, r, renderDigest(), renderSubscriber("fr"))
+	if text := html.UnescapeString(m.HTML); !strings.Contains(text, "Thèmes\u00a0: Écoconception, Le référentiel Bcc: x@example.net") {
+		t.Errorf("HTML lacks the label of référentiel on one line:\n%s", text)
+	}
+	if strings.Contains(m.Text, "\nBcc:") || strings.Contains(m.HTML, "\r") {
+		t.Error("a label's CR/LF reached the body")
 	}
 }
 

@@ -98,6 +98,9 @@ func (s *Set) appendAtomEntry(b []byte, p *publication.Publication, body string)
 	for _, t := range c.tags {
 		b = append(b, atomChildLine+"<category"...)
 		b = appendAttr(b, "term", t)
+		if label := s.opts.Labels.Of(t); label != t {
+			b = appendAttr(b, "label", label)
+		}
 		b = append(b, "></category>"...)
 	}
 	if p.Content != "" {

@@ -43,6 +43,10 @@ type Options struct {
 	RSSPath, AtomPath, JSONPath string
 	// Tags and Types turn the per-tag and per-type feeds on.
 	Tags, Types bool
+	// Labels are the names readers see for tags and types: the titles of
+	// their feeds and the label of Atom categories. Items keep the tag as
+	// their category.
+	Labels publication.Labels
 	// TagPath and TypePath are folder patterns containing {slug}; the feeds
 	// inside keep the base names of RSSPath, AtomPath and JSONPath.
 	TagPath, TypePath string
@@ -287,10 +291,10 @@ func (s *Set) addGroups(kind, pattern string, keys func(*publication.Publication
 			}
 			return path.Join(dir, path.Base(p))
 		}
-		title := s.opts.SiteTitle + " — " + name
+		title := s.opts.SiteTitle + " — " + s.opts.Labels.Of(name)
 		if kind == KindType {
 			// A type and a tag can have the same name ("podcast").
-			title = s.opts.SiteTitle + " — type: " + name
+			title = s.opts.SiteTitle + " — type: " + s.opts.Labels.Of(name)
 		}
 		f := &feedSpec{kind: kind, key: name, title: title, items: g.items, idx: g.idx}
 		s.add(f, in(s.opts.RSSPath), in(s.opts.AtomPath), in(s.opts.JSONPath))

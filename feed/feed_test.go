@@ -102,6 +102,24 @@ func TestPlanOutputs(t *testing.T) {
 				"sujets/日本/feed.xml|tag|日本|Le Bulletin — 日本 (RSS)",
 			},
 		},
+		{
+			name: "labels: titles only, matched by slug, types too",
+			modify: func(o *Options) {
+				o.AtomPath, o.JSONPath, o.OPMLPath, o.XSLPath = "", "", "", ""
+				o.Labels = publication.NewLabels(map[string]string{"ecologie": "L’écologie", "video": "Vidéos", "news": "Actualités"})
+			},
+			want: []string{
+				"feed.xml|site||Le Bulletin (RSS)",
+				"tags/c-rust/feed.xml|tag|C++ & Rust|Le Bulletin — C++ & Rust (RSS)",
+				"tags/ecologie/feed.xml|tag|Écologie|Le Bulletin — L’écologie (RSS)",
+				"tags/podcast/feed.xml|tag|podcast|Le Bulletin — podcast (RSS)",
+				"tags/video/feed.xml|tag|vidéo|Le Bulletin — Vidéos (RSS)",
+				"tags/日本/feed.xml|tag|日本|Le Bulletin — 日本 (RSS)",
+				"types/news/feed.xml|type|news|Le Bulletin — type: Actualités (RSS)",
+				"types/podcast/feed.xml|type|podcast|Le Bulletin — type: podcast (RSS)",
+				"types/video/feed.xml|type|video|Le Bulletin — type: Vidéos (RSS)",
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -185,3 +185,23 @@ func FuzzSlug(f *testing.F) {
 		}
 	})
 }
+
+func TestLabels(t *testing.T) {
+	l := NewLabels(map[string]string{"guideachat": "Guides d’achat", "Écoconception": " Écoconception ", "vide": " ", "": "x"})
+	for _, tt := range []struct{ name, want string }{
+		{"guideachat", "Guides d’achat"},
+		{"GuideAchat", "Guides d’achat"},
+		{"ecoconception", "Écoconception"},
+		{"écoconception", "Écoconception"},
+		{"vide", "vide"},
+		{"autre", "autre"},
+		{"", ""},
+	} {
+		if got := l.Of(tt.name); got != tt.want {
+			t.Errorf("Of(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if got := Labels(nil).Of("tool"); got != "tool" {
+		t.Errorf("nil labels: Of(tool) = %q", got)
+	}
+}

@@ -183,7 +183,7 @@ func (p *pages) handleDigest(w http.ResponseWriter, r *http.Request) {
 			URL:         webURL(it.URL),
 			Description: it.Description,
 			Date:        it.Date.In(p.loc),
-			Tags:        slices.DeleteFunc(slices.Clone(it.Tags), func(t string) bool { return strings.TrimSpace(t) == "" }),
+			Tags:        p.tagLabels(it.Tags),
 			Thumbnail:   webURL(it.Thumbnail),
 		}
 		if item.URL == "" {
@@ -389,4 +389,16 @@ func (p *pages) itemsHTML(lang string, items []store.DigestItem) string {
 	}
 	b.WriteString("</ul>")
 	return b.String()
+}
+
+// tagLabels are the names shown for an archived item's tags, blank ones
+// left out.
+func (p *pages) tagLabels(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if strings.TrimSpace(t) != "" {
+			out = append(out, p.labels.Of(t))
+		}
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
+	"github.com/ecoresponsable/bulletin/publication"
 	"github.com/ecoresponsable/bulletin/store"
 )
 
@@ -210,4 +211,25 @@ func relLuminance(hex string) float64 {
 		rgb[i] = c
 	}
 	return 0.2126*rgb[0] + 0.7152*rgb[1] + 0.0722*rgb[2]
+}
+
+// TestLabels checks that the subscription form and the archive show tags
+// by their label, while the form still posts and stores the tag.
+func TestLabels(t *testing.T) {
+	t.Parallel()
+	e := newPageEnv(t, testPublicURL, func(o *Options) {
+		o.Feeds.Labels = publication.NewLabels(map[string]string{"reemploi": "Réemploi <des> équipements", "video": "Vidéos"})
+	})
+	res := e.get("/subscribe")
+	checkPage(t, res, 200, "fr",
+		`name="topics" value="reemploi"><label for="topic-reemploi">Réemploi &lt;des&gt; équipements</label>`,
+		`name="topics" value="video"><label for="topic-video">Vidéos</label>`,
+		`name="topics" value="podcast"><label for="topic-podcast">podcast</label>`)
+	d := e.finishedDigest(testItem("a", "reemploi", "Vidéo", " "))
+	page := e.get("/digests/" + strconv.FormatInt(d.ID, 10))
+	checkPage(t, page, 200, "fr", "<li>Réemploi &lt;des&gt; équipements</li>", "<li>Vidéos</li>")
+	tags := regexp.MustCompile(`(?s)<ul class="tags".*?</ul>`).FindString(page.body)
+	if strings.Count(tags, "<li>") != 2 {
+		t.Errorf("want 2 tags, the blank one left out:\n%s", tags)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecoresponsable/bulletin/publication"
 	"github.com/ecoresponsable/bulletin/templates"
 )
 
@@ -61,6 +62,7 @@ type pages struct {
 	loc          *time.Location
 	secure       bool // PublicURL is https: the CSRF cookie is Secure
 	canSubscribe bool
+	labels       publication.Labels // the names shown for tags, those of the feeds
 	css          *asset
 	cssURL       string
 	limiter      *rateLimiter
@@ -84,6 +86,7 @@ func newPages(s *Server) (*pages, error) {
 		lang:      templates.Lang(o.Lang),
 		loc:       o.Location,
 		limiter:   newRateLimiter(o.SubscribeRate, maxRateKeys),
+		labels:    o.Feeds.Labels,
 	}
 	if p.loc == nil {
 		p.loc = time.UTC

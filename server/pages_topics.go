@@ -44,8 +44,9 @@ func siteTags(pubs []*publication.Publication) []string {
 // preferences page the subscriber's own topics that the site no longer has
 // (so that they can be unchecked).
 type topicSet struct {
-	bySlug map[string]string // slug → the spelling shown and stored
+	bySlug map[string]string // slug → the spelling stored
 	slugs  []string          // in the order shown
+	labels publication.Labels
 }
 
 // topics returns the site's current tags plus extra.
@@ -54,7 +55,7 @@ func (p *pages) topics(extra []string) topicSet {
 	if t := p.s.tags.Load(); t != nil {
 		tags = *t
 	}
-	ts := topicSet{bySlug: make(map[string]string, len(tags)+len(extra))}
+	ts := topicSet{bySlug: make(map[string]string, len(tags)+len(extra)), labels: p.labels}
 	for _, list := range [][]string{tags, extra} {
 		for _, tag := range list {
 			slug := publication.Slug(tag)
@@ -83,7 +84,7 @@ func (ts topicSet) choices(checked []string) []topicChoice {
 	}
 	out := make([]topicChoice, len(ts.slugs))
 	for i, slug := range ts.slugs {
-		out[i] = topicChoice{ID: "topic-" + slug, Value: ts.bySlug[slug], Label: ts.bySlug[slug], Checked: on[slug]}
+		out[i] = topicChoice{ID: "topic-" + slug, Value: ts.bySlug[slug], Label: ts.labels.Of(ts.bySlug[slug]), Checked: on[slug]}
 	}
 	return out
 }

@@ -167,6 +167,7 @@ func feedOptions(cfg *config.Config) feed.Options {
 		JSONPath:        cfg.Feeds.JSON,
 		Tags:            cfg.Feeds.Tags,
 		Types:           cfg.Feeds.Types,
+		Labels:          publication.NewLabels(cfg.Site.Labels),
 		TagPath:         cfg.Feeds.TagPath,
 		TypePath:        cfg.Feeds.TypePath,
 		OPMLPath:        cfg.Feeds.OPML,

@@ -106,6 +106,7 @@ func digestSettings(cfg *config.Config, loc *time.Location) digest.Settings {
 		UnsubscribeMailto: cfg.Digest.UnsubscribeMailto,
 		Location:          loc,
 		Lang:              cfg.Site.Language,
+		Labels:            publication.NewLabels(cfg.Site.Labels),
 	}
 }
 

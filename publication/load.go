@@ -731,12 +731,16 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 	}
 	page, _ := url.Parse(p.URL)
 	// abs makes a front-matter URL absolute; a URL that would run code or
-	// embed a document is dropped.
+	// embed a document, or that is no valid absolute URL once resolved
+	// ("%zz", "//\""), is dropped.
 	abs := func(ref string) string {
 		if unsafeURL(ref) {
 			return ""
 		}
-		return resolveURL(page, ref)
+		if u := resolveURL(page, ref); parseableAbs(u) {
+			return u
+		}
+		return ""
 	}
 
 	p.ID = p.URL
@@ -767,9 +771,14 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 		warn("image", "image must be a URL or a map with src and alt: ignored")
 	}
 	for _, k := range []string{"thumbnail", "apercu"} {
-		if s, ok := data[k].(string); ok && abs(strings.TrimSpace(s)) != "" {
-			p.Thumbnail = abs(strings.TrimSpace(s))
-			break
+		s, ok := data[k].(string)
+		if !ok || strings.TrimSpace(s) == "" {
+			continue
+		}
+		if u := abs(strings.TrimSpace(s)); u == "" {
+			warn(k, fmt.Sprintf("%s %q is not a valid URL: ignored", k, shorten(s)))
+		} else if p.Thumbnail == "" {
+			p.Thumbnail = u
 		}
 	}
 	if p.Thumbnail == "" && p.Image != nil {
@@ -828,10 +837,14 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 		return nil, nil, stateFailed, &LineError{Line: bodyLine + n - 1, Msg: why}
 	}
 	if s, ok := data["embedVideoUrl"].(string); ok && strings.TrimSpace(s) != "" {
-		if target := watchURL("", strings.TrimSpace(s)); target == "" || unsafeURL(target) {
+		target := watchURL("", strings.TrimSpace(s))
+		if target != "" {
+			target = abs(target)
+		}
+		if !strings.HasPrefix(target, "https://") && !strings.HasPrefix(target, "http://") {
 			warn("embedVideoUrl", fmt.Sprintf("embedVideoUrl %q is not the URL of a video: ignored", shorten(s)))
 		} else {
-			p.VideoURL = abs(target)
+			p.VideoURL = target
 			lead, ok := vl.markdown(p.VideoURL)
 			if !ok {
 				lead = vl.html(p.VideoURL)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -202,6 +203,25 @@ func parseableAbs(u string) bool {
 	return err == nil && allowedAbs(v)
 }
 
+// validHost reports whether u has a host a reader could look up: a name
+// made of letters, digits, "-", "." and "_", or an IP address. url.Parse
+// also takes characters such as `"`, "<" and ">" in a host.
+func validHost(u *url.URL) bool {
+	h := u.Hostname()
+	if h == "" {
+		return false
+	}
+	if strings.HasPrefix(u.Host, "[") {
+		return true // an IPv6 address, which url.Parse checked
+	}
+	for _, r := range h {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) && r != '-' && r != '.' && r != '_' {
+			return false
+		}
+	}
+	return true
+}
+
 // allowedAbs is parseableAbs for a parsed URL.
 func allowedAbs(v *url.URL) bool {
 	if !v.IsAbs() {
@@ -209,7 +229,7 @@ func allowedAbs(v *url.URL) bool {
 	}
 	switch strings.ToLower(v.Scheme) {
 	case "http", "https":
-		return v.Host != ""
+		return validHost(v)
 	case "mailto", "tel":
 		return true
 	}
@@ -607,6 +627,9 @@ func rewriteHTML(w *bytes.Buffer, src []byte, base *url.URL, lang string) {
 					continue
 				}
 				a.Val = resolveURL(base, a.Val)
+				if unsafeURL(a.Val) { // "//\"" resolves to "https://\""
+					continue
+				}
 			}
 			attrs = append(attrs, a)
 		}
@@ -626,7 +649,8 @@ func attr(t html.Token, key string) string {
 
 // unsafeURL reports a URL that runs code or embeds a document, or an
 // http(s) URL without a host ("https:x"), which each reader would resolve
-// in its own way.
+// in its own way, or with a host no name has ("https://\"", which comes
+// out as "https://%22", a URL that does not parse).
 func unsafeURL(v string) bool {
 	s := strings.ToLower(strings.Map(func(r rune) rune {
 		if r <= ' ' {
@@ -636,7 +660,7 @@ func unsafeURL(v string) bool {
 	}, v))
 	if strings.HasPrefix(s, "http:") || strings.HasPrefix(s, "https:") {
 		u, err := url.Parse(strings.TrimSpace(v))
-		return err == nil && u.Host == ""
+		return err == nil && !validHost(u)
 	}
 	return strings.HasPrefix(s, "javascript:") || strings.HasPrefix(s, "vbscript:") || strings.HasPrefix(s, "data:") && !strings.HasPrefix(s, "data:image/")
 }

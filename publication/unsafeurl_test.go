@@ -1,6 +1,7 @@
 package publication
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -51,4 +52,68 @@ func FuzzResolveLink(f *testing.F) {
 			t.Errorf("resolveLink(%q, %q) = %q, %v; want %q, %v", page, ref, got, ok, want, wantOK)
 		}
 	})
+}
+
+func TestValidHost(t *testing.T) {
+	for _, tt := range []struct {
+		url  string
+		want bool
+	}{
+		{"https://example.org/", true},
+		{"https://www.ex_ample.org:8443/x", true},
+		{"https://économie.gouv.fr/", true},
+		{"https://[::1]/", true},
+		{"http://127.0.0.1:8080/", true},
+		{`https://"`, false},
+		{"https://<x>/", false},
+		{`https://a"b.org/`, false},
+		{"https://a!b.org/", false},
+		{"https:///x", false},
+		{"https:x", false},
+	} {
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.url, err)
+		}
+		if got := validHost(u); got != tt.want {
+			t.Errorf("validHost(%q) = %v, want %v", tt.url, got, tt.want)
+		}
+	}
+}
+
+// A URL whose host no name has parses in Go but comes out percent-encoded
+// ("https://%22"), which does not: it must not reach a feed, in front
+// matter or in a body.
+func TestURLsWithoutAValidHostAreDropped(t *testing.T) {
+	site := loadFiles(t, map[string]string{
+		"a.md": "---\ntitle: A\ndate: 2024-01-02\nimage: '//\"'\nthumbnail: 'https://<x>/a.png'\napercu: '%zz'\n" +
+			"audio: 'https://a\"b.org/a.mp3'\nembedVideoUrl: '//\"'\nauthor: {name: Zoé, url: 'https://<x>/'}\n---\n" +
+			"[lien](https://\"/) et [autre](//\"x) <a href=\"//&quot;\">brut</a> <img src=\"https://&lt;x&gt;/i.png\" alt=\"i\">\n",
+	}, testOptions(t))
+	p := bySource(site)["a.md"]
+	if p == nil {
+		t.Fatalf("a.md not loaded: %v", diagStrings(site))
+	}
+	if p.Image != nil || p.Thumbnail != "" || len(p.Enclosures) != 0 || p.VideoURL != "" || p.Author == nil || p.Author.URL != "" {
+		t.Errorf("invalid URLs kept: image=%v thumbnail=%q enclosures=%v video=%q author=%+v", p.Image, p.Thumbnail, p.Enclosures, p.VideoURL, p.Author)
+	}
+	if err := Render(context.Background(), []*Publication{p}); err != nil {
+		t.Fatal(err)
+	}
+	if p.Content != `<p>lien et autre brut <img alt="i"/></p>` {
+		t.Errorf("content %q", p.Content)
+	}
+	want := []string{
+		`a.md:4: warning: image must be a URL or a map with src and alt: ignored`,
+		`a.md:5: warning: thumbnail "https://<x>/a.png" is not a valid URL: ignored`,
+		`a.md:6: warning: apercu "%zz" is not a valid URL: ignored`,
+		`a.md:7: warning: audio https://a"b.org/a.mp3: not a link to a file: ignored`,
+		`a.md:8: warning: embedVideoUrl "//\"" is not the URL of a video: ignored`,
+	}
+	got := strings.Join(diagStrings(site), "\n")
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("diagnostics lack %q:\n%s", w, got)
+		}
+	}
 }

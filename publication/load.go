@@ -165,8 +165,8 @@ func Load(ctx context.Context, dir string, opts Options) (*Site, error) {
 		opts.Lang = "fr"
 	}
 	site, err := url.Parse(opts.SiteURL)
-	if err != nil || !site.IsAbs() {
-		return nil, fmt.Errorf("publication: site URL %q is not absolute", opts.SiteURL)
+	if err != nil || !site.IsAbs() || !validHost(site) {
+		return nil, fmt.Errorf("publication: site URL %q is not an absolute URL with a host name", opts.SiteURL)
 	}
 	if !strings.HasSuffix(site.Path, "/") {
 		site.Path += "/"

@@ -612,9 +612,11 @@ func TestLoadFailures(t *testing.T) {
 		t.Errorf("file instead of folder: %v", err)
 	}
 	bad := opts
-	bad.SiteURL = "example.org/"
-	if _, err := Load(context.Background(), dir, bad); err == nil || !strings.Contains(err.Error(), "not absolute") {
-		t.Errorf("relative site URL: %v", err)
+	for _, u := range []string{"example.org/", `https://"/`, "https:///x/"} {
+		bad.SiteURL = u
+		if _, err := Load(context.Background(), dir, bad); err == nil || !strings.Contains(err.Error(), "not an absolute URL with a host name") {
+			t.Errorf("site URL %q: %v", u, err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -250,7 +250,7 @@ func resolveLink(base *url.URL, ref string) (string, bool) {
 		return dest, parseableAbs(dest)
 	}
 	ref = strings.TrimSpace(ref)
-	httpBase := (base.Scheme == "https" || base.Scheme == "http") && base.Host != "" && base.Opaque == "" && base.User == nil
+	httpBase := (base.Scheme == "https" || base.Scheme == "http") && validHost(base) && base.Opaque == "" && base.User == nil
 	if plainRootPath(ref) && base.Opaque == "" && base.User == nil {
 		dest := base.Scheme + "://" + base.Host + ref
 		if httpBase {

@@ -674,7 +674,9 @@ func rewriteSrcset(base *url.URL, v string) string {
 		if len(fields) == 0 || unsafeURL(fields[0]) {
 			continue
 		}
-		fields[0] = resolveURL(base, fields[0])
+		if fields[0] = resolveURL(base, fields[0]); unsafeURL(fields[0]) {
+			continue
+		}
 		out = append(out, strings.Join(fields, " "))
 	}
 	return strings.Join(out, ", ")

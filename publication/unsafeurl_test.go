@@ -88,7 +88,7 @@ func TestURLsWithoutAValidHostAreDropped(t *testing.T) {
 	site := loadFiles(t, map[string]string{
 		"a.md": "---\ntitle: A\ndate: 2024-01-02\nimage: '//\"'\nthumbnail: 'https://<x>/a.png'\napercu: '%zz'\n" +
 			"audio: 'https://a\"b.org/a.mp3'\nembedVideoUrl: '//\"'\nauthor: {name: Zoé, url: 'https://<x>/'}\n---\n" +
-			"[lien](https://\"/) et [autre](//\"x) <a href=\"//&quot;\">brut</a> <img src=\"https://&lt;x&gt;/i.png\" alt=\"i\">\n",
+			"[lien](https://\"/) et [autre](//\"x) <a href=\"//&quot;\">brut</a> <img src=\"https://&lt;x&gt;/i.png\" alt=\"i\" srcset=\"//&quot;/a.png 1x, b.png 2x\">\n",
 	}, testOptions(t))
 	p := bySource(site)["a.md"]
 	if p == nil {
@@ -100,7 +100,7 @@ func TestURLsWithoutAValidHostAreDropped(t *testing.T) {
 	if err := Render(context.Background(), []*Publication{p}); err != nil {
 		t.Fatal(err)
 	}
-	if p.Content != `<p>lien et autre brut <img alt="i"/></p>` {
+	if p.Content != `<p>lien et autre brut <img alt="i" srcset="https://example.org/a/b.png 2x"/></p>` {
 		t.Errorf("content %q", p.Content)
 	}
 	want := []string{

@@ -380,3 +380,25 @@ func TestPrintLinksAndEnv(t *testing.T) {
 		t.Fatalf("--base-url did not win over the env: %s", stdout)
 	}
 }
+
+// TestUnusedLabels: a label whose tag or type no publication has is most
+// likely a misspelt tag; build and check say so, and still succeed.
+func TestUnusedLabels(t *testing.T) {
+	env := map[string]string{"BULLETIN_SITE_LABELS": "sobriete=Sobriété,Vidéo=Vidéos,news=Actualités,sobreite=Typo,inconnu=X"}
+	for _, args := range [][]string{
+		{"build", "--config", "../../bulletin.yaml", "--out", t.TempDir(), "--now", sampleNow},
+		{"check", "--config", "../../bulletin.yaml", "--now", sampleNow},
+	} {
+		code, _, stderr := runCLI(t, env, args...)
+		if code != 0 {
+			t.Fatalf("%s exited %d:\n%s", args[0], code, stderr)
+		}
+		want := "warning: site.labels: \"inconnu\": no publication has this tag or type\nwarning: site.labels: \"sobreite\": no publication has this tag or type\n"
+		if !strings.Contains(stderr, want) {
+			t.Errorf("%s: stderr lacks\n%s\ngot:\n%s", args[0], want, stderr)
+		}
+		if strings.Count(stderr, "site.labels") != 2 {
+			t.Errorf("%s: labels of used tags (sobriete, vidéo) or types (news) reported:\n%s", args[0], stderr)
+		}
+	}
+}

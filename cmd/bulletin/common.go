@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,7 +93,37 @@ func loadSite(ctx context.Context, env *cliEnv, cfg *config.Config, now time.Tim
 	for _, d := range site.Diagnostics {
 		fmt.Fprintln(env.stderr, d.String())
 	}
+	for _, name := range unusedLabels(cfg.Site.Labels, site) {
+		fmt.Fprintf(env.stderr, env.t("attention : site.labels : %q : aucune publication n’a cette étiquette ni ce type\n",
+			"warning: site.labels: %q: no publication has this tag or type\n"), name)
+	}
 	return site, nil
+}
+
+// unusedLabels are the keys of site.labels that no tag or type of the
+// published or upcoming publications has (compared by slug): most likely a
+// misspelt tag, whose label would never show.
+func unusedLabels(labels map[string]string, site *publication.Site) []string {
+	if len(labels) == 0 {
+		return nil
+	}
+	used := map[string]bool{}
+	for _, list := range [][]*publication.Publication{site.Publications, site.Upcoming} {
+		for _, p := range list {
+			for _, t := range p.Tags {
+				used[publication.Slug(t)] = true
+			}
+			used[publication.Slug(p.Type)] = true
+		}
+	}
+	var unused []string
+	for name := range labels {
+		if !used[publication.Slug(name)] {
+			unused = append(unused, name)
+		}
+	}
+	slices.Sort(unused)
+	return unused
 }
 
 // siteOptions maps the configuration onto the loader's options.

@@ -62,7 +62,14 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 				return nil, err
 			}
 			opts.RenderBodies = cfg.Feeds.Limit == 0 // every body is in a feed
-			return publication.Load(ctx, dir, opts)
+			site, err := publication.Load(ctx, dir, opts)
+			if err != nil {
+				return nil, err
+			}
+			for _, name := range unusedLabels(cfg.Site.Labels, site) {
+				logger.Warn("site.labels: no publication has this tag or type", "label", name)
+			}
+			return site, nil
 		},
 		Feeds:           feedOptions(cfg),
 		RebuildInterval: cfg.Server.RebuildInterval.D(),

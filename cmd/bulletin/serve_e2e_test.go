@@ -104,6 +104,7 @@ func TestServeAcceptance(t *testing.T) {
 	yaml := fmt.Sprintf(`site:
   url: %q
   title: "Numérique responsable — exemple"
+  labels: {reemploi: "Réemploi des équipements", inconnu: "Jamais utilisé"}
 content:
   dir: %q
   exclude: ["README.md"]
@@ -127,9 +128,10 @@ smtp:
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	var stderr strings.Builder
+	logw := &lockedWriter{w: &stderr}
 	go func() {
 		defer close(done)
-		e := &cliEnv{stdout: io.Discard, stderr: &lockedWriter{w: &stderr}, stdin: strings.NewReader(""), lang: "en",
+		e := &cliEnv{stdout: io.Discard, stderr: logw, stdin: strings.NewReader(""), lang: "en",
 			getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 		if code := run(ctx, e, []string{"serve", "--config", cfg, "--addr", addr}); code != 0 {
 			t.Errorf("serve exited %d", code)
@@ -165,6 +167,12 @@ smtp:
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
 	if csrf == nil {
 		t.Fatal("no CSRF field on /subscribe")
+	}
+	if !strings.Contains(page, `<label for="topic-reemploi">Réemploi des équipements</label>`) {
+		t.Error("the topic reemploi is not shown by its label")
+	}
+	if log := logw.String(); !strings.Contains(log, "site.labels: no publication has this tag or type") || !strings.Contains(log, "inconnu") {
+		t.Errorf("no warning about the unused label in serve's log:\n%s", log)
 	}
 	res, err = person.PostForm(base+"subscribe", url.Values{"csrf": {html.UnescapeString(csrf[1])}, "email": {email}, "language": {"fr"}})
 	if err != nil || res.StatusCode != 200 {
@@ -257,6 +265,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// String is what was written so far, when w is a strings.Builder.
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.(*strings.Builder).String()
 }
 
 func waitUp(t *testing.T, c *http.Client, u string) {

@@ -293,8 +293,13 @@ func (s *Set) addGroups(kind, pattern string, keys func(*publication.Publication
 		}
 		title := s.opts.SiteTitle + " — " + s.opts.Labels.Of(name)
 		if kind == KindType {
-			// A type and a tag can have the same name ("podcast").
-			title = s.opts.SiteTitle + " — type: " + s.opts.Labels.Of(name)
+			// A type and a tag can have the same name ("podcast"). French
+			// puts a no-break space before a colon.
+			prefix := "type: "
+			if strings.HasPrefix(strings.ToLower(s.opts.Language), "fr") {
+				prefix = "type\u00a0: "
+			}
+			title = s.opts.SiteTitle + " — " + prefix + s.opts.Labels.Of(name)
 		}
 		f := &feedSpec{kind: kind, key: name, title: title, items: g.items, idx: g.idx}
 		s.add(f, in(s.opts.RSSPath), in(s.opts.AtomPath), in(s.opts.JSONPath))

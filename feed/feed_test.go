@@ -63,15 +63,15 @@ func TestPlanOutputs(t *testing.T) {
 				"tags/日本/feed.xml|tag|日本|Le Bulletin — 日本 (RSS)",
 				"tags/日本/atom.xml|tag|日本|Le Bulletin — 日本 (Atom)",
 				"tags/日本/feed.json|tag|日本|Le Bulletin — 日本 (JSON Feed)",
-				"types/news/feed.xml|type|news|Le Bulletin — type: news (RSS)",
-				"types/news/atom.xml|type|news|Le Bulletin — type: news (Atom)",
-				"types/news/feed.json|type|news|Le Bulletin — type: news (JSON Feed)",
-				"types/podcast/feed.xml|type|podcast|Le Bulletin — type: podcast (RSS)",
-				"types/podcast/atom.xml|type|podcast|Le Bulletin — type: podcast (Atom)",
-				"types/podcast/feed.json|type|podcast|Le Bulletin — type: podcast (JSON Feed)",
-				"types/video/feed.xml|type|video|Le Bulletin — type: video (RSS)",
-				"types/video/atom.xml|type|video|Le Bulletin — type: video (Atom)",
-				"types/video/feed.json|type|video|Le Bulletin — type: video (JSON Feed)",
+				"types/news/feed.xml|type|news|Le Bulletin — type\u00a0: news (RSS)",
+				"types/news/atom.xml|type|news|Le Bulletin — type\u00a0: news (Atom)",
+				"types/news/feed.json|type|news|Le Bulletin — type\u00a0: news (JSON Feed)",
+				"types/podcast/feed.xml|type|podcast|Le Bulletin — type\u00a0: podcast (RSS)",
+				"types/podcast/atom.xml|type|podcast|Le Bulletin — type\u00a0: podcast (Atom)",
+				"types/podcast/feed.json|type|podcast|Le Bulletin — type\u00a0: podcast (JSON Feed)",
+				"types/video/feed.xml|type|video|Le Bulletin — type\u00a0: video (RSS)",
+				"types/video/atom.xml|type|video|Le Bulletin — type\u00a0: video (Atom)",
+				"types/video/feed.json|type|video|Le Bulletin — type\u00a0: video (JSON Feed)",
 				"feeds.opml|index||Le Bulletin",
 				"feed.xsl|index||Le Bulletin",
 			},
@@ -103,6 +103,18 @@ func TestPlanOutputs(t *testing.T) {
 			},
 		},
 		{
+			name: "an English site: no space before the colon",
+			modify: func(o *Options) {
+				o.Language, o.Tags, o.AtomPath, o.JSONPath, o.OPMLPath, o.XSLPath = "en-GB", false, "", "", "", ""
+			},
+			want: []string{
+				"feed.xml|site||Le Bulletin (RSS)",
+				"types/news/feed.xml|type|news|Le Bulletin — type: news (RSS)",
+				"types/podcast/feed.xml|type|podcast|Le Bulletin — type: podcast (RSS)",
+				"types/video/feed.xml|type|video|Le Bulletin — type: video (RSS)",
+			},
+		},
+		{
 			name: "labels: titles only, matched by slug, types too",
 			modify: func(o *Options) {
 				o.AtomPath, o.JSONPath, o.OPMLPath, o.XSLPath = "", "", "", ""
@@ -115,9 +127,9 @@ func TestPlanOutputs(t *testing.T) {
 				"tags/podcast/feed.xml|tag|podcast|Le Bulletin — podcast (RSS)",
 				"tags/video/feed.xml|tag|vidéo|Le Bulletin — Vidéos (RSS)",
 				"tags/日本/feed.xml|tag|日本|Le Bulletin — 日本 (RSS)",
-				"types/news/feed.xml|type|news|Le Bulletin — type: Actualités (RSS)",
-				"types/podcast/feed.xml|type|podcast|Le Bulletin — type: podcast (RSS)",
-				"types/video/feed.xml|type|video|Le Bulletin — type: Vidéos (RSS)",
+				"types/news/feed.xml|type|news|Le Bulletin — type\u00a0: Actualités (RSS)",
+				"types/podcast/feed.xml|type|podcast|Le Bulletin — type\u00a0: podcast (RSS)",
+				"types/video/feed.xml|type|video|Le Bulletin — type\u00a0: Vidéos (RSS)",
 			},
 		},
 	}

@@ -29,9 +29,9 @@ func wantFeeds() []struct {
 		{"tags/podcast/", "Le Bulletin — podcast", []string{idPodcast}},
 		{"tags/video/", "Le Bulletin — vidéo", []string{idVideo}},
 		{"tags/" + slug("日本") + "/", "Le Bulletin — 日本", []string{idNote}},
-		{"types/news/", "Le Bulletin — type: news", []string{idSummer}},
-		{"types/podcast/", "Le Bulletin — type: podcast", []string{idPodcast}},
-		{"types/video/", "Le Bulletin — type: video", []string{idVideo}},
+		{"types/news/", "Le Bulletin — type\u00a0: news", []string{idSummer}},
+		{"types/podcast/", "Le Bulletin — type\u00a0: podcast", []string{idPodcast}},
+		{"types/video/", "Le Bulletin — type\u00a0: video", []string{idVideo}},
 	}
 }
 

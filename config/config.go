@@ -438,8 +438,8 @@ func envName(key string, f reflect.StructField) string {
 func walk(t reflect.Type, prefix string, fn func(key string, f reflect.StructField)) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		if name == "-" || name == "" {
+		name := yamlKey(f)
+		if name == "" {
 			continue
 		}
 		key := name
@@ -480,7 +480,7 @@ func fieldByKey(v reflect.Value, key string) reflect.Value {
 	for _, part := range strings.Split(key, ".") {
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
-			if strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0] == part {
+			if yamlKey(t.Field(i)) == part {
 				v = v.Field(i)
 				break
 			}

@@ -244,11 +244,18 @@ func kindName(k yaml.Kind) string {
 	return "value"
 }
 
+// yamlKey is the key of a struct field in the file, "" for none.
+func yamlKey(f reflect.StructField) string {
+	if k, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); k != "-" {
+		return k
+	}
+	return ""
+}
+
 // fieldByName is the field of struct type t whose YAML key is name.
 func fieldByName(t reflect.Type, name string) (reflect.StructField, bool) {
 	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if k := strings.Split(f.Tag.Get("yaml"), ",")[0]; k != "-" && k != "" && k == name {
+		if f := t.Field(i); name != "" && yamlKey(f) == name {
 			return f, true
 		}
 	}
@@ -259,7 +266,7 @@ func fieldByName(t reflect.Type, name string) (reflect.StructField, bool) {
 func fieldNames(t reflect.Type) []string {
 	var names []string
 	for i := 0; i < t.NumField(); i++ {
-		if k := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; k != "-" && k != "" {
+		if k := yamlKey(t.Field(i)); k != "" {
 			names = append(names, k)
 		}
 	}

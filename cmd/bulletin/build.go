@@ -108,7 +108,7 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) error {
 	if err := set.Generate(ctx, discardSink{}); err != nil {
 		return err
 	}
-	warnings := len(site.Diagnostics) - site.Errors()
+	warnings := len(site.Diagnostics) - site.Errors() + env.warnings
 	fmt.Fprintf(env.stderr, env.t(
 		"%d fichiers lus : %d publiées, %d à venir, %d brouillons, %d exclues ; %d erreurs, %d avertissements\n",
 		"%d files read: %d published, %d upcoming, %d drafts, %d excluded; %d errors, %d warnings\n"),

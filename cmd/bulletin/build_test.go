@@ -400,5 +400,10 @@ func TestUnusedLabels(t *testing.T) {
 		if strings.Count(stderr, "site.labels") != 2 {
 			t.Errorf("%s: labels of used tags (sobriete, vidéo) or types (news) reported:\n%s", args[0], stderr)
 		}
+		// check's summary counts them with the content's warnings (the
+		// sample has one: its JavaScript data file).
+		if args[0] == "check" && !strings.Contains(stderr, "; 0 errors, 3 warnings\n") {
+			t.Errorf("check's summary does not count the label warnings:\n%s", stderr)
+		}
 	}
 }

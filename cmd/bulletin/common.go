@@ -55,7 +55,7 @@ func loadConfig(env *cliEnv, f *siteFlags, overrides map[string]string) (*config
 	}
 	warns, err := cfg.Validate()
 	for _, w := range warns {
-		fmt.Fprintf(env.stderr, "%s: %s\n", env.t("attention", "warning"), w)
+		env.warn(string(w))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", env.t("configuration invalide", "invalid configuration"), err)
@@ -94,8 +94,8 @@ func loadSite(ctx context.Context, env *cliEnv, cfg *config.Config, now time.Tim
 		fmt.Fprintln(env.stderr, d.String())
 	}
 	for _, name := range unusedLabels(cfg.Site.Labels, site) {
-		fmt.Fprintf(env.stderr, env.t("attention : site.labels : %q : aucune publication n’a cette étiquette ni ce type\n",
-			"warning: site.labels: %q: no publication has this tag or type\n"), name)
+		env.warn(fmt.Sprintf(env.t("site.labels : %q : aucune publication n’a cette étiquette ni ce type",
+			"site.labels: %q: no publication has this tag or type"), name))
 	}
 	return site, nil
 }

@@ -37,6 +37,16 @@ type cliEnv struct {
 	lang           string // "fr" or "en": the language of messages
 	// isTerminal reports whether stdin and stdout are a terminal.
 	isTerminal bool
+	// warnings counts the warnings printed with warn (configuration,
+	// labels), for the summary of check: content diagnostics are counted
+	// by the publication.Site.
+	warnings int
+}
+
+// warn prints one warning that is not about a content file on stderr.
+func (e *cliEnv) warn(msg string) {
+	e.warnings++
+	fmt.Fprintf(e.stderr, "%s%s\n", e.t("attention : ", "warning: "), msg)
 }
 
 // exitError carries an exit status without printing anything more.

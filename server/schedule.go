@@ -41,17 +41,34 @@ func (sc *schedule) next(t time.Time) time.Time {
 }
 
 // missed returns the latest slot in (last, now], if any.
+//
+// It looks back from now over windows that double (1 h, 2 h, 4 h, …), so
+// that a frequent schedule after a long outage costs a few dozen steps, not
+// one per slot; it never looks further back than a year before the
+// catch-up window.
 func (sc *schedule) missed(last, now time.Time) (time.Time, bool) {
-	// Only the latest slot matters: start close to now so that a long
-	// outage with a frequent schedule does not loop for long.
-	if from := now.Add(-sc.catchUp - 366*24*time.Hour); last.Before(from) {
-		last = from
+	if floor := now.Add(-sc.catchUp - 366*24*time.Hour); last.Before(floor) {
+		last = floor
 	}
-	var slot time.Time
-	for t := sc.next(last); !t.IsZero() && !t.After(now); t = sc.next(t) {
-		slot = t
+	span := now.Sub(last) // saturates: no overflow below
+	for w := min(time.Hour, span); ; {
+		from := last
+		if w < span {
+			from = now.Add(-w)
+		}
+		var slot time.Time
+		for t := sc.next(from); !t.IsZero() && !t.After(now); t = sc.next(t) {
+			slot = t
+		}
+		if !slot.IsZero() || from.Equal(last) {
+			return slot, !slot.IsZero()
+		}
+		if w > span/2 {
+			w = span
+		} else {
+			w *= 2
+		}
 	}
-	return slot, !slot.IsZero()
 }
 
 // scheduler runs an action at every slot of a schedule. Its clock and timer

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/ecoresponsable/bulletin/store"
 )
 
@@ -197,4 +199,86 @@ func waitForWaits(t *testing.T, f *fakeTimer, n int) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	t.Fatalf("the scheduler did not wait %d times", n)
+}
+
+// countingSchedule counts the calls to a cron schedule's Next.
+type countingSchedule struct {
+	cron.Schedule
+	calls int
+}
+
+func (c *countingSchedule) Next(t time.Time) time.Time {
+	c.calls++
+	return c.Schedule.Next(t)
+}
+
+// TestMissedLooksBackInFewSteps: missed finds the latest slot in
+// (last, now] — none when there is none — and a frequent schedule after a
+// long outage takes a few hundred steps, not one per slot (a minute
+// schedule down for two years used to take half a million).
+func TestMissedLooksBackInFewSteps(t *testing.T) {
+	loc := paris(t)
+	now := time.Date(2026, 11, 27, 10, 0, 30, 0, loc) // a Friday
+	tests := []struct {
+		expr     string
+		last     time.Time
+		want     time.Time // zero: none
+		maxCalls int
+		catchUp  time.Duration
+	}{
+		{"* * * * *", now.AddDate(-2, 0, 0), time.Date(2026, 11, 27, 10, 0, 0, 0, loc), 150, 30 * 24 * time.Hour},
+		{"*/5 * * * *", now.Add(-3 * time.Minute), time.Date(2026, 11, 27, 10, 0, 0, 0, loc), 10, time.Hour},
+		{"*/5 * * * *", now.Add(-10 * time.Second), time.Time{}, 10, time.Hour},
+		{"0 9 * * 1", now.AddDate(0, -3, 0), time.Date(2026, 11, 23, 9, 0, 0, 0, loc), 40, 24 * time.Hour},
+		{"0 9 * * 1", time.Date(2026, 11, 23, 9, 0, 0, 0, loc), time.Time{}, 40, 24 * time.Hour},
+		{"0 9 1 * *", now.AddDate(-5, 0, 0), time.Date(2026, 11, 1, 9, 0, 0, 0, loc), 60, 24 * time.Hour},
+		{"0 9 1 1 *", now.AddDate(-5, 0, 0), time.Date(2026, 1, 1, 9, 0, 0, 0, loc), 60, 24 * time.Hour},
+		// The clock went back: nothing was missed.
+		{"* * * * *", now.Add(time.Hour), time.Time{}, 5, time.Hour},
+	}
+	for _, tc := range tests {
+		sc, err := parseSchedule(tc.expr, loc, tc.catchUp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &countingSchedule{Schedule: sc.spec}
+		sc.spec = c
+		got, ok := sc.missed(tc.last, now)
+		if ok != !tc.want.IsZero() || !got.Equal(tc.want) {
+			t.Errorf("%s from %s: missed = %s, %v; want %s", tc.expr, tc.last, got, ok, tc.want)
+		}
+		if c.calls > tc.maxCalls {
+			t.Errorf("%s from %s: %d steps, want at most %d", tc.expr, tc.last, c.calls, tc.maxCalls)
+		}
+	}
+}
+
+// FuzzMissed: the look-back finds the same slot as walking every slot
+// from last, for any schedule the parser accepts and any outage up to
+// ninety days.
+func FuzzMissed(f *testing.F) {
+	f.Add("*/7 * * * *", int64(3600), int64(0))
+	f.Add("0 9 * * 1", int64(10*24*3600), int64(3*24*3600))
+	f.Add("30 23 31 * *", int64(80*24*3600), int64(-7200))
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		f.Fatal(err)
+	}
+	base := time.Date(2026, 3, 29, 1, 30, 0, 0, loc) // next to a DST change
+	f.Fuzz(func(t *testing.T, expr string, outage, shift int64) {
+		sc, err := parseSchedule(expr, loc, time.Hour)
+		if err != nil {
+			return
+		}
+		now := base.Add(time.Duration(shift%(200*24*3600)) * time.Second)
+		last := now.Add(-time.Duration(outage%(90*24*3600)) * time.Second)
+		var want time.Time
+		for s := sc.next(last); !s.IsZero() && !s.After(now); s = sc.next(s) {
+			want = s
+		}
+		got, ok := sc.missed(last, now)
+		if !got.Equal(want) || ok == want.IsZero() {
+			t.Fatalf("%q, last %s, now %s: missed = %s, %v; walking every slot gives %s", expr, last, now, got, ok, want)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestNormalizeEmail(t *testing.T) {
@@ -67,4 +68,42 @@ func TestNormalizeEmail(t *testing.T) {
 			t.Errorf("NormalizeEmail is not idempotent on %q: %q, %v", got, again, err)
 		}
 	}
+}
+
+// FuzzNormalizeEmail: no input panics; what is accepted is one plain
+// address that can go into a header as it is (no space, control character
+// or second @), no longer than RFC limits, and normalizing it again gives
+// it back unchanged.
+func FuzzNormalizeEmail(f *testing.F) {
+	for _, s := range []string{"jean@example.org", "Jean@ÉCOLE.fr", "a@c.fr\r\nBcc: x", "\"a b\"@c.fr", "a@[127.0.0.1]", "a@b..c", "é@ü.de"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := NormalizeEmail(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidEmail) {
+				t.Fatalf("error %v is not ErrInvalidEmail", err)
+			}
+			if strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error message spans lines: %q", err)
+			}
+			return
+		}
+		if strings.Count(got, "@") != 1 || len(got) > maxAddress {
+			t.Fatalf("accepted %q", got)
+		}
+		for _, r := range got {
+			if r <= ' ' || r == 0x7f || unicode.IsSpace(r) || unicode.IsControl(r) {
+				t.Fatalf("accepted %q with %U", got, r)
+			}
+		}
+		local, domain, _ := strings.Cut(got, "@")
+		if local == "" || len(local) > maxLocalPart || domain != strings.ToLower(domain) {
+			t.Fatalf("accepted %q", got)
+		}
+		again, err := NormalizeEmail(got)
+		if err != nil || again != got {
+			t.Fatalf("not idempotent: %q → %q → %q, %v", s, got, again, err)
+		}
+	})
 }

@@ -82,7 +82,9 @@ func (s *Signer) Verify(tok string, p Purpose, now time.Time) (string, error) {
 	if !ok {
 		return "", ErrMalformed
 	}
-	enc := base64.RawURLEncoding
+	// Strict: the unused low bits of the last character must be zero, so
+	// that a token has one spelling only.
+	enc := base64.RawURLEncoding.Strict()
 	payload, err := enc.DecodeString(b64)
 	if err != nil {
 		return "", ErrMalformed

@@ -1,7 +1,9 @@
 package token
 
 import (
+	"encoding/base64"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,4 +80,79 @@ func TestDeterministic(t *testing.T) {
 	if first != second {
 		t.Fatal("the same token request gave two tokens")
 	}
+}
+
+// TestOneSpellingPerToken: a token verifies only as Sign wrote it. Base64's
+// unused low bits of the last character cannot give a second spelling
+// (which would defeat anything that records tokens it has seen).
+func TestOneSpellingPerToken(t *testing.T) {
+	s, _ := NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	tok := s.SignID(Unsubscribe, 42, time.Time{})
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range len(tok) {
+		for _, c := range []byte(alphabet + ".") {
+			if c == tok[i] {
+				continue
+			}
+			alt := tok[:i] + string(c) + tok[i+1:]
+			if sub, err := s.Verify(alt, Unsubscribe, now); err == nil {
+				t.Fatalf("%q (byte %d changed to %q) verifies too, as %q", alt, i, c, sub)
+			}
+		}
+	}
+}
+
+// FuzzVerify: no input makes Verify panic or accept a token Sign did not
+// write; every signed subject comes back as it was; changing any one byte
+// of a signed token makes it fail.
+func FuzzVerify(f *testing.F) {
+	s, _ := NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	f.Add(s.SignID(Unsubscribe, 42, time.Time{}), "42", int64(0), byte(0), uint16(3))
+	f.Add("abc.def", "a|b@example.org", now.Unix()+60, byte(1), uint16(0))
+	f.Add("", "", int64(-1), byte(2), uint16(1))
+	purposes := []Purpose{Unsubscribe, Preferences, Confirm, Form}
+	f.Fuzz(func(t *testing.T, tok, subject string, exp int64, pi byte, at uint16) {
+		p := purposes[int(pi)%len(purposes)]
+		if sub, err := s.Verify(tok, p, now); err == nil {
+			// Only Sign's own spelling of this payload verifies.
+			payload, _, _ := strings.Cut(tok, ".")
+			raw, _ := base64.RawURLEncoding.DecodeString(payload)
+			parts := strings.SplitN(string(raw), "|", 4)
+			e, _ := strconv.ParseInt(parts[2], 10, 64)
+			var expiry time.Time
+			if e != 0 {
+				expiry = time.Unix(e, 0)
+			}
+			if again := s.Sign(p, sub, expiry); again != tok {
+				t.Fatalf("Verify accepted %q, Sign writes %q", tok, again)
+			}
+		}
+		var expiry time.Time
+		if exp > 0 {
+			expiry = time.Unix(exp, 0)
+		}
+		signed := s.Sign(p, subject, expiry)
+		got, err := s.Verify(signed, p, time.Unix(0, 0))
+		switch {
+		case len(signed) > maxLen:
+			if err == nil {
+				t.Fatalf("a token of %d bytes verified", len(signed))
+			}
+			return
+		case err != nil || got != subject:
+			t.Fatalf("Sign(%q) verifies as %q, %v", subject, got, err)
+		}
+		i := int(at) % len(signed)
+		for _, c := range []byte{'A', 'B', 'Q', 'g', 'w', '-', '.'} {
+			if c == signed[i] {
+				continue
+			}
+			alt := signed[:i] + string(c) + signed[i+1:]
+			if sub, err := s.Verify(alt, p, time.Unix(0, 0)); err == nil {
+				t.Fatalf("%q with byte %d changed to %q verifies, as %q", signed, i, c, sub)
+			}
+		}
+	})
 }

@@ -129,6 +129,9 @@ func FuzzLoadFile(f *testing.F) {
 			if le.Line < 1 || le.Line > lines {
 				t.Fatalf("error on line %d of a %d-line file: %v", le.Line, lines, err)
 			}
+			if strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error message spans lines: %q", err)
+			}
 			if p != nil {
 				t.Fatalf("publication returned with an error")
 			}
@@ -140,6 +143,9 @@ func FuzzLoadFile(f *testing.F) {
 			}
 			if !utf8.ValidString(is.msg) {
 				t.Fatalf("warning is not valid UTF-8: %q", is.msg)
+			}
+			if strings.ContainsAny(is.msg, "\r\n") {
+				t.Fatalf("warning spans lines: %q", is.msg)
 			}
 		}
 		if state != statePublished {

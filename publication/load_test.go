@@ -593,6 +593,12 @@ func TestDiagnosticString(t *testing.T) {
 	}{
 		{Diagnostic{Path: "c/a.md", Line: 3, Severity: Error, Message: "bad"}, "c/a.md:3: error: bad"},
 		{Diagnostic{Path: "c/a.md", Line: 0, Severity: Warning, Message: "meh"}, "c/a.md: warning: meh"},
+		// One diagnostic, one line, nothing a terminal would act on; tabs
+		// and non-ASCII letters stay as they are.
+		{Diagnostic{Path: "c/a\nb.md", Line: 2, Severity: Error, Message: "x"}, `c/a\nb.md:2: error: x`},
+		{Diagnostic{Path: "c/\x1b[31mé\tè.md", Line: 1, Severity: Warning, Message: "y\r\nz"}, "c/\\x1b[31mé\tè.md:1: warning: y\\r\\nz"},
+		{Diagnostic{Path: "c/\xff\xfe.md", Severity: Error, Message: "\u2028\u0085"}, `c/\xff\xfe.md: error: \u2028\u0085`},
+		{Diagnostic{Path: "c/\u202edm.exe", Severity: Error, Message: "\u2066ok\u2069 \ufffd"}, `c/\u202edm.exe: error: \u2066ok\u2069 �`},
 	}
 	for _, tt := range tests {
 		if got := tt.d.String(); got != tt.want {

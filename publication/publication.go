@@ -5,7 +5,11 @@ package publication
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Publication is one published page of the site, as feeds and digests see it.
@@ -106,8 +110,46 @@ func (d Diagnostic) String() string {
 	if d.Severity == Error {
 		level = "error"
 	}
+	path, msg := printable(d.Path), printable(d.Message)
 	if d.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s: %s", d.Path, d.Line, level, d.Message)
+		return fmt.Sprintf("%s:%d: %s: %s", path, d.Line, level, msg)
 	}
-	return fmt.Sprintf("%s: %s: %s", d.Path, level, d.Message)
+	return fmt.Sprintf("%s: %s: %s", path, level, msg)
+}
+
+// printable escapes what a terminal or a log would not show as it is —
+// control characters (line breaks, escape sequences), line and paragraph
+// separators, bidirectional overrides, and bytes that are not UTF-8 — as
+// Go writes them in strings ("\n", "\x1b", "\u202e"), so that a file
+// named "a\nb.md" gives one diagnostic on one line that reads as it is.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, needsEscape) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case needsEscape(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// needsEscape reports whether printable escapes r.
+func needsEscape(r rune) bool {
+	switch {
+	case r == '\t':
+		return false
+	case r == utf8.RuneError, unicode.IsControl(r), unicode.In(r, unicode.Zl, unicode.Zp):
+		return true
+	}
+	return '\u202a' <= r && r <= '\u202e' || '\u2066' <= r && r <= '\u2069' // bidi embeddings, overrides, isolates
 }

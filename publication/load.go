@@ -337,10 +337,13 @@ func (l *loader) walk(ctx context.Context) ([]string, []Diagnostic, error) {
 	var files []string
 	var diags []Diagnostic
 	dataDir := strings.Trim(filepath.ToSlash(l.opts.DataDir), "/")
-	err := filepath.WalkDir(l.dir, func(p string, d fs.DirEntry, err error) error {
+	err := walkTree(l.dir, func(p, rel string, d fs.DirEntry, err error) error {
+		if errors.Is(err, errLinkNotFollowed) {
+			diags = append(diags, l.diag(rel, 0, Warning, fmt.Sprintf("symbolic link to a folder not followed: %s", strings.TrimPrefix(err.Error(), errLinkNotFollowed.Error()+": "))))
+			return fs.SkipDir
+		}
 		if err != nil {
-			rel, _ := filepath.Rel(l.dir, p)
-			diags = append(diags, l.diag(filepath.ToSlash(rel), 0, Error, fmt.Sprintf("cannot read: %v", unwrapPath(err))))
+			diags = append(diags, l.diag(rel, 0, Error, fmt.Sprintf("cannot read: %v", unwrapPath(err))))
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -349,8 +352,6 @@ func (l *loader) walk(ctx context.Context) ([]string, []Diagnostic, error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(l.dir, p)
-		rel = filepath.ToSlash(rel)
 		if rel == "." {
 			return nil
 		}

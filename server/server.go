@@ -148,7 +148,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // swaps them in at once. Files whose bytes did not change keep their
 // Last-Modified date.
 func (s *Server) Rebuild(ctx context.Context) error {
-	fp, err := fingerprint(s.opts.ContentDir)
+	fp, err := publication.Fingerprint(s.opts.ContentDir)
 	if err != nil {
 		return fmt.Errorf("server: scan %s: %w", s.opts.ContentDir, err)
 	}
@@ -192,7 +192,7 @@ func (s *Server) rebuild(ctx context.Context, fp string) error {
 // rebuildIfChanged rebuilds when the content folder's fingerprint changed
 // or when a publication dated in the future became due.
 func (s *Server) rebuildIfChanged(ctx context.Context, due bool) {
-	fp, err := fingerprint(s.opts.ContentDir)
+	fp, err := publication.Fingerprint(s.opts.ContentDir)
 	if err != nil {
 		s.log.Error("scan content", "err", err)
 		return

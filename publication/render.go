@@ -665,21 +665,80 @@ func unsafeURL(v string) bool {
 	return strings.HasPrefix(s, "javascript:") || strings.HasPrefix(s, "vbscript:") || strings.HasPrefix(s, "data:") && !strings.HasPrefix(s, "data:image/")
 }
 
-// rewriteSrcset makes every URL of a srcset list absolute.
+// rewriteSrcset makes every URL of a srcset list absolute, and drops the
+// candidates whose URL is not then an http(s) URL that parses: the
+// sanitising policy checks src, not srcset, and resolveURL leaves what
+// does not parse ("%0è") as it is. The list is split as browsers do
+// (HTML's "parse a srcset attribute"): a URL runs to the next space, so
+// "data:a,b 2x" is one candidate, and descriptors run to the next comma.
 func rewriteSrcset(base *url.URL, v string) string {
-	parts := strings.Split(v, ",")
-	out := make([]string, 0, len(parts))
-	for _, c := range parts {
-		fields := strings.Fields(c)
-		if len(fields) == 0 || unsafeURL(fields[0]) {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+	var out []string
+	for i := 0; i < len(v); {
+		for i < len(v) && (isSpace(v[i]) || v[i] == ',') {
+			i++
+		}
+		start := i
+		for i < len(v) && !isSpace(v[i]) {
+			i++
+		}
+		ref := v[start:i]
+		var desc string
+		if trimmed := strings.TrimRight(ref, ","); trimmed != ref {
+			ref = trimmed // "a.png," has no descriptors
+		} else {
+			start, paren := i, false
+			for ; i < len(v) && (paren || v[i] != ','); i++ {
+				switch v[i] {
+				case '(':
+					paren = true
+				case ')':
+					paren = false
+				}
+			}
+			desc = strings.Join(strings.Fields(v[start:i]), " ")
+		}
+		if ref == "" || unsafeURL(ref) || !srcsetDescriptors(desc) {
 			continue
 		}
-		if fields[0] = resolveURL(base, fields[0]); unsafeURL(fields[0]) {
+		ref = resolveURL(base, ref)
+		if u, err := url.Parse(ref); err != nil || !allowedAbs(u) || u.Scheme != "http" && u.Scheme != "https" {
 			continue
 		}
-		out = append(out, strings.Join(fields, " "))
+		// A comma in a URL is escaped: readers that split the list on
+		// commas, as many do, then read the same URLs.
+		ref = strings.ReplaceAll(ref, ",", "%2C")
+		if desc != "" {
+			ref += " " + desc
+		}
+		out = append(out, ref)
 	}
 	return strings.Join(out, ", ")
+}
+
+// srcsetDescriptors reports whether the descriptors of a srcset candidate
+// are ones browsers take: none, or a width ("480w"), a density ("1.5x")
+// and a future-compatible height ("300h"); browsers drop the others.
+func srcsetDescriptors(desc string) bool {
+	if desc == "" {
+		return true
+	}
+	for _, d := range strings.Split(desc, " ") {
+		n, unit := d[:len(d)-1], d[len(d)-1]
+		switch unit {
+		case 'w', 'h':
+			if v, err := strconv.Atoi(n); err != nil || v <= 0 || n[0] == '+' {
+				return false
+			}
+		case 'x':
+			if v, err := strconv.ParseFloat(n, 64); err != nil || v < 0 || n[0] == '+' || strings.ContainsAny(n, "xXnNiI_") {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // headingIDs gives headings readable, unique ids made with Slug, so that

@@ -36,6 +36,15 @@ func TestRewriteHTML(t *testing.T) {
 			`<a>x</a><a>y</a><a>z</a><a>v</a>`},
 		{"javascript in srcset and poster", `<img srcset="javascript:alert(1) 1x, ok.png 2x"><video poster="javascript:x"></video>`,
 			`<img srcset="https://example.org/blog/post/ok.png 2x"><video></video>`},
+		// The policy checks src, not srcset: candidates that do not parse,
+		// or are not http(s), are dropped here.
+		{"srcset candidates that do not parse or are not http", `<img srcset="%0è 1x, ok.png 2x, data:image/svg+xml,x 3x, mailto:a@b.fr 4x, a%zz.png 5x">`,
+			`<img srcset="https://example.org/blog/post/ok.png 2x">`},
+		// Split as browsers do: a URL runs to the next space (so it may hold
+		// a comma, escaped in the output), descriptors to the next comma.
+		// Candidates with descriptors browsers drop are dropped.
+		{"srcset split as browsers do", `<img srcset="a,b.png 1x,c.png, d.png (x, y) 2x,,e.png 1.5x 300h, f.png 2q, g.png 0x1x, h.png -3w">`,
+			`<img srcset="https://example.org/blog/post/a%2Cb.png 1x, https://example.org/blog/post/c.png, https://example.org/blog/post/e.png 1.5x 300h">`},
 		{"http URLs without a host", `<a href="https:0">x</a><img src="http:/x.png">`, `<a>x</a><img>`},
 		{"data URLs", `<img src="data:image/png;base64,AAAA"><a href="data:text/html,x">d</a>`, `<img src="data:image/png;base64,AAAA"><a>d</a>`},
 		{"event handlers", `<img src="x.png" onerror="alert(1)" ONLOAD="x">`, `<img src="https://example.org/blog/post/x.png">`},

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -415,6 +416,49 @@ func EnvVar(key string) string {
 		}
 	})
 	return name
+}
+
+// UnknownEnv returns a warning for every BULLETIN_* variable of environ
+// ("NAME=value" pairs, as os.Environ gives them) that is neither a
+// configuration key's variable nor one of also (names, or prefixes ending
+// in "*"), with the variable nearest in spelling: a misspelt variable would
+// otherwise be ignored without a word. Values are never repeated (they may
+// be secrets).
+func UnknownEnv(environ []string, also ...string) []Warning {
+	known := map[string]bool{}
+	for _, k := range Keys() {
+		known[k[1]] = true
+	}
+	var prefixes []string
+	for _, a := range also {
+		if p, ok := strings.CutSuffix(a, "*"); ok {
+			prefixes = append(prefixes, p)
+		} else {
+			known[a] = true
+		}
+	}
+	var warns []Warning
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "BULLETIN_") || known[name] ||
+			slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			continue
+		}
+		best, bestDist := "", 0
+		for k := range known {
+			d := editDistance(name, k)
+			if d <= max(1, (len(k)-len("BULLETIN_"))/3) && (best == "" || d < bestDist || d == bestDist && k < best) {
+				best, bestDist = k, d
+			}
+		}
+		msg := "environment variable " + name + " names no configuration key: ignored"
+		if best != "" {
+			msg += " (did you mean " + best + "?)"
+		}
+		warns = append(warns, Warning(oneLine.Replace(msg)))
+	}
+	slices.Sort(warns)
+	return warns
 }
 
 // Keys lists every configuration key with its environment variable, in the

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -189,6 +190,46 @@ func TestSampleConfig(t *testing.T) {
 	for _, k := range Keys() {
 		if !strings.Contains(string(doc), "`"+k[0]+"`") || !strings.Contains(string(doc), k[1]) {
 			t.Errorf("docs/configuration.md does not document %s (%s)", k[0], k[1])
+		}
+	}
+}
+
+// TestUnknownEnv: a BULLETIN_* variable that names no key is reported once,
+// with the nearest variable when one is close, and never with its value;
+// known variables, other programs' variables and the names and prefixes
+// given as also are not.
+func TestUnknownEnv(t *testing.T) {
+	environ := []string{
+		"BULLETIN_SITE_URL=https://example.org/",
+		"BULLETIN_FEEDS_LIMT=3",
+		"BULLETIN_SMTP_PASWORD=hunter2",
+		"BULLETIN_SECRETS=s3cr3t-value",
+		"BULLETIN_WHATEVER=1",
+		"BULLETIN_LANG=fr",
+		"BULLETIN_TEST_MAILPIT_SMTP=127.0.0.1:1025",
+		"HOME=/root",
+		"bulletin_site_url=lower",
+		"BULLETIN_",
+	}
+	got := UnknownEnv(environ, "BULLETIN_LANG", "BULLETIN_TEST_*")
+	want := []Warning{
+		"environment variable BULLETIN_ names no configuration key: ignored",
+		"environment variable BULLETIN_FEEDS_LIMT names no configuration key: ignored (did you mean BULLETIN_FEEDS_LIMIT?)",
+		"environment variable BULLETIN_SECRETS names no configuration key: ignored (did you mean BULLETIN_SECRET?)",
+		"environment variable BULLETIN_SMTP_PASWORD names no configuration key: ignored (did you mean BULLETIN_SMTP_PASSWORD?)",
+		"environment variable BULLETIN_WHATEVER names no configuration key: ignored",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+	for _, w := range got {
+		if strings.Contains(string(w), "hunter2") || strings.Contains(string(w), "s3cr3t") {
+			t.Errorf("a value is repeated: %s", w)
+		}
+	}
+	for _, k := range Keys() {
+		if w := UnknownEnv([]string{k[1] + "=x"}); len(w) != 0 {
+			t.Errorf("%s (the variable of %s) reported: %q", k[1], k[0], w)
 		}
 	}
 }

@@ -25,7 +25,14 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, s
 	e := &cliEnv{
 		stdout: &out, stderr: &errb, stdin: strings.NewReader(""),
 		getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		lang:   "en",
+		environ: func() []string {
+			var kv []string
+			for k, v := range env {
+				kv = append(kv, k+"="+v)
+			}
+			return kv
+		},
+		lang: "en",
 	}
 	code := run(context.Background(), e, args)
 	return code, out.String(), errb.String()
@@ -378,6 +385,23 @@ func TestPrintLinksAndEnv(t *testing.T) {
 		"build", "--config", "../../bulletin.yaml", "--out", out, "--now", sampleNow, "--print-links", "--base-url", "https://flag.example.org/")
 	if code != 0 || !strings.Contains(stdout, "https://flag.example.org/feed.xml") {
 		t.Fatalf("--base-url did not win over the env: %s", stdout)
+	}
+}
+
+// TestUnknownEnvVariable: a misspelt BULLETIN_* variable is named, with
+// the one meant, and counted in check's summary; the run goes on.
+func TestUnknownEnvVariable(t *testing.T) {
+	code, _, stderr := runCLI(t, map[string]string{"BULLETIN_FEEDS_LIMT": "3", "BULLETIN_SITE_URL": "https://example.org/"},
+		"check", "--config", "../../bulletin.yaml", "--now", sampleNow)
+	if code != 0 {
+		t.Fatalf("check exited %d:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "warning: environment variable BULLETIN_FEEDS_LIMT names no configuration key: ignored (did you mean BULLETIN_FEEDS_LIMIT?)\n") ||
+		!strings.Contains(stderr, "; 0 errors, 2 warnings\n") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "BULLETIN_SITE_URL names") {
+		t.Errorf("a known variable was reported:\n%s", stderr)
 	}
 }
 

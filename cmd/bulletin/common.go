@@ -38,6 +38,13 @@ func loadConfig(env *cliEnv, f *siteFlags, overrides map[string]string) (*config
 	if err != nil {
 		return nil, err
 	}
+	if env.environ != nil {
+		// BULLETIN_LANG chooses the language of messages; BULLETIN_TEST_*
+		// are the tests' own.
+		for _, w := range config.UnknownEnv(env.environ(), "BULLETIN_LANG", "BULLETIN_TEST_*") {
+			env.warn(string(w))
+		}
+	}
 	if f.content != "" {
 		abs, err := filepath.Abs(f.content)
 		if err != nil {

@@ -34,7 +34,10 @@ type cliEnv struct {
 	stdout, stderr io.Writer
 	stdin          io.Reader
 	getenv         func(string) (string, bool)
-	lang           string // "fr" or "en": the language of messages
+	// environ lists the environment as "NAME=value" pairs, to warn about
+	// BULLETIN_* variables that name no key; nil skips that check.
+	environ func() []string
+	lang    string // "fr" or "en": the language of messages
 	// isTerminal reports whether stdin and stdout are a terminal.
 	isTerminal bool
 	// warnings counts the warnings printed with warn (configuration,
@@ -70,6 +73,7 @@ func main() {
 	env := &cliEnv{
 		stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin,
 		getenv:     os.LookupEnv,
+		environ:    os.Environ,
 		lang:       messageLang(os.LookupEnv),
 		isTerminal: isTerminal(os.Stdin) && isTerminal(os.Stdout),
 	}

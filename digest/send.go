@@ -19,7 +19,14 @@ const (
 	DefaultDrainTimeout     = time.Minute
 	DefaultBatchSize        = 500
 	DefaultProgressInterval = 250 * time.Millisecond
+	DefaultMaxAttempts      = 5
 )
+
+// ErrSMTPUnavailable is the error (wrapped) that stops a run when the SMTP
+// server keeps failing temporarily with nothing accepted in between (see
+// Sender.OutageAfter): the deliveries not done stay pending for the next
+// send.
+var ErrSMTPUnavailable = errors.New("digest: the SMTP server is unreachable or keeps refusing messages")
 
 // Sender sends one digest to its pending recipients, recording each
 // delivery in the ledger as soon as its outcome is known.
@@ -40,6 +47,23 @@ type Sender struct {
 	// BounceAfter is the number of consecutive permanent failures after
 	// which a subscriber is marked bounced; 0 never bounces.
 	BounceAfter int
+	// MaxAttempts is the number of runs in which a delivery may fail
+	// temporarily, each time after the mailer's own retries, before it is
+	// failed for this digest (default 5). Until then it stays pending and
+	// the next Send tries it again: five runs get past greylisting or a
+	// full mailbox, yet a stuck address cannot keep the digest unfinished
+	// (which holds back the next one) for ever.
+	MaxAttempts int
+	// OutageAfter is the number of temporary failures in a row, with no
+	// message accepted or refused for good in between, after which the
+	// SMTP server is taken as down and the run stops with
+	// ErrSMTPUnavailable (default 2×Concurrency). The first Concurrency
+	// failures may be a single blip hitting every message in flight; a
+	// second round, each after its own retries, means the outage outlasted
+	// the mailer's retry schedule twice. Only deliveries that never failed
+	// before count, so that a few addresses stuck on their own cannot stop
+	// every run.
+	OutageAfter int
 	Logger      *slog.Logger // default slog.Default()
 	// Progress, when set, is called from a single goroutine every
 	// ProgressInterval while sending, and once at the end.
@@ -88,6 +112,9 @@ type Result struct {
 	DigestID int64
 	// Sent, Failed, Skipped and Bounced count this run's deliveries.
 	Sent, Failed, Skipped, Bounced int
+	// Deferred counts the deliveries this run left pending after a
+	// temporary failure, for a later run to try again.
+	Deferred int
 	// Pending is the number of deliveries left for a later run.
 	Pending int
 	// Finished is true when the digest is done: no delivery is pending.
@@ -98,7 +125,8 @@ type Result struct {
 }
 
 // maxPasses bounds the passes over the ledger of one run. One suffices: a
-// second only runs if rows were still pending after a complete pass.
+// second only runs if rows other than the deferred ones were still pending
+// after a complete pass, and it leaves the deferred ones alone.
 const maxPasses = 3
 
 // Send sends digest digestID to every pending recipient and marks the digest
@@ -106,14 +134,26 @@ const maxPasses = 3
 // sender holds it, Send fails at once with an error that is store.ErrLocked
 // and names the holder.
 //
-// Each worker renders a recipient's message, sends it and records the
-// outcome: sent (with its Message-ID), skipped (no item matches the
-// subscriber's topics, or they are no longer active) or failed (refused
-// for good, or a temporary failure that outlasted the mailer's retries;
-// permanent failures count towards bouncing). A fatal mailer error (TLS,
-// authentication, the sender refused) or a rendering or database error
-// stops the run: the error is returned and the deliveries not done stay
-// pending.
+// Each worker re-reads a delivery just before sending it (so that nobody
+// who unsubscribed or was removed since the batch was read is mailed),
+// renders the recipient's message, sends it and records the outcome: sent
+// (with its Message-ID), skipped (no item matches the subscriber's topics,
+// or they are no longer active), failed (refused for good, which counts
+// towards bouncing) or deferred.
+//
+// A temporary failure that outlasted the mailer's retries defers the
+// delivery: it stays pending with one more attempt recorded, this run does
+// not try it again, and the digest stays unfinished (Result.Finished false
+// and Result.Deferred set, without an error) so that the next Send retries
+// it; at MaxAttempts it is failed instead, without counting towards
+// bouncing. When OutageAfter temporary failures come in a row, the SMTP
+// server is taken as down: the run stops with an error wrapping
+// ErrSMTPUnavailable, and every delivery not done stays pending, the
+// failed ones without an attempt counted against them.
+//
+// A fatal mailer error (TLS, authentication, the sender refused) or a
+// rendering or database error stops the run: the error is returned and
+// the deliveries not done stay pending.
 //
 // When ctx is cancelled, no new delivery starts, the messages in flight
 // finish (within DrainTimeout) and are recorded, and Send returns an error
@@ -148,6 +188,7 @@ func (s *Sender) Send(ctx context.Context, digestID int64) (Result, error) {
 		start:   start,
 		initial: d.Deliveries,
 		keep:    context.WithoutCancel(ctx),
+		temp:    tempFailures{tried: make(map[int64]bool)},
 	}
 	// work carries the sends: it outlives ctx by DrainTimeout so that the
 	// messages in flight when ctx is cancelled can finish.
@@ -195,6 +236,12 @@ func (s *Sender) Send(ctx context.Context, digestID int64) (Result, error) {
 			res.Finished = true
 			break
 		}
+		if counts.Pending <= int(r.deferred.Load()) {
+			r.log.Warn("digest: deliveries deferred after temporary failures; the next send tries them again",
+				"pending", counts.Pending)
+			break
+		}
+		// Deferring is not progress: the next pass skips deferred rows.
 		if r.processed() == before {
 			r.log.Warn("digest: deliveries still pending after a full pass", "pending", counts.Pending)
 			break
@@ -207,6 +254,7 @@ func (s *Sender) Send(ctx context.Context, digestID int64) (Result, error) {
 	res.Failed = int(r.failed.Load())
 	res.Skipped = int(r.skipped.Load())
 	res.Bounced = int(r.bounced.Load())
+	res.Deferred = int(r.deferred.Load())
 	res.Elapsed = time.Since(start)
 	if counts, err := s.deliveryCounts(r.keep, d.ID); err == nil {
 		res.Pending = counts.Pending
@@ -214,7 +262,7 @@ func (s *Sender) Send(ctx context.Context, digestID int64) (Result, error) {
 		res.Pending = d.Deliveries.Pending - int(r.processed())
 	}
 	r.log.Info("digest: send over", "sent", res.Sent, "failed", res.Failed, "skipped", res.Skipped,
-		"bounced", res.Bounced, "pending", res.Pending, "finished", res.Finished,
+		"bounced", res.Bounced, "deferred", res.Deferred, "pending", res.Pending, "finished", res.Finished,
 		"elapsed", res.Elapsed.Round(time.Millisecond).String())
 	if err := r.err(); err != nil {
 		return res, fmt.Errorf("digest: send digest %d stopped, %d deliveries left pending: %w", d.ID, res.Pending, err)
@@ -243,6 +291,8 @@ type run struct {
 	haltErr  error // why, when it is an error; read after halt is closed
 
 	sent, failed, skipped, bounced atomic.Int64
+	deferred                       atomic.Int64 // left pending after a temporary failure
+	temp                           tempFailures
 }
 
 // stop halts the run; err is the reason when it is an error (nil for an
@@ -309,6 +359,9 @@ produce:
 			break
 		}
 		for _, rc := range rows {
+			if r.temp.wasTried(rc.ID) {
+				continue // deferred by this run: the next run tries it
+			}
 			select {
 			case <-r.halt:
 				break produce
@@ -319,15 +372,29 @@ produce:
 	}
 	close(jobs)
 	wg.Wait()
+	r.settle()
 }
 
 // deliver renders, sends and records one delivery. The worker records the
 // outcome before it takes another delivery: that bounds the messages
 // accepted but not recorded by the number of workers.
 func (r *run) deliver(work context.Context, rc store.Recipient) {
-	sub := rc.Subscriber
+	// The batch may be minutes old: read the row again just before sending,
+	// so that whoever unsubscribed (their row is skipped) or was removed
+	// (their row is deleted) meanwhile is not mailed. What is left is the
+	// moment between this read and the server's answer.
+	cur, err := r.s.Store.PendingRecipient(r.keep, r.digest.ID, rc.ID)
+	switch {
+	case errors.Is(err, store.ErrNotPending) || errors.Is(err, store.ErrNotFound):
+		r.log.Info("digest: delivery changed since the batch was read; not sent", "subscriber", rc.ID, "error", err)
+		return
+	case err != nil:
+		r.stop(fmt.Errorf("read the delivery to subscriber %d again: %w", rc.ID, err))
+		return
+	}
+	sub := cur.Subscriber
 	if sub.Status != store.StatusActive {
-		r.record(rc, "skip", r.s.Store.MarkSkipped(r.keep, r.digest.ID, sub.ID, "subscriber "+string(sub.Status), r.s.now()), &r.skipped)
+		r.record(cur, "skip", r.s.Store.MarkSkipped(r.keep, r.digest.ID, sub.ID, "subscriber "+string(sub.Status), r.s.now()), &r.skipped)
 		return
 	}
 	m, ok, err := r.s.Renderer.Message(r.digest, sub)
@@ -336,23 +403,26 @@ func (r *run) deliver(work context.Context, rc store.Recipient) {
 		return
 	}
 	if !ok {
-		r.record(rc, "skip", r.s.Store.MarkSkipped(r.keep, r.digest.ID, sub.ID, "no item matches the subscriber's topics", r.s.now()), &r.skipped)
+		r.record(cur, "skip", r.s.Store.MarkSkipped(r.keep, r.digest.ID, sub.ID, "no item matches the subscriber's topics", r.s.now()), &r.skipped)
 		return
 	}
 
 	err = r.s.Mailer.Send(work, m)
 	switch {
 	case err == nil:
-		r.record(rc, "sent", r.s.Store.MarkSent(r.keep, r.digest.ID, sub.ID, m.MessageID, r.s.now()), &r.sent)
-	case mailer.IsPermanent(err) || mailer.IsTemporary(err):
-		permanent := mailer.IsPermanent(err)
-		bounced, merr := r.s.Store.MarkFailed(r.keep, r.digest.ID, sub.ID, err.Error(), permanent, r.s.BounceAfter, r.s.now())
+		r.record(cur, "sent", r.s.Store.MarkSent(r.keep, r.digest.ID, sub.ID, m.MessageID, r.s.now()), &r.sent)
+		r.settle()
+	case mailer.IsPermanent(err):
+		bounced, merr := r.s.Store.MarkFailed(r.keep, r.digest.ID, sub.ID, err.Error(), true, r.s.BounceAfter, r.s.now())
 		r.log.Warn("digest: delivery failed", "subscriber", sub.ID, "email", sub.Email,
-			"permanent", permanent, "bounced", bounced, "error", err)
+			"permanent", true, "bounced", bounced, "error", err)
 		if bounced {
 			r.bounced.Add(1)
 		}
-		r.record(rc, "fail", merr, &r.failed)
+		r.record(cur, "fail", merr, &r.failed)
+		r.settle()
+	case mailer.IsTemporary(err):
+		r.temporary(cur, err)
 	case work.Err() != nil:
 		// The drain timeout ran out: the message may or may not have gone;
 		// the row stays pending and the next run sends it (same Message-ID).
@@ -363,13 +433,116 @@ func (r *run) deliver(work context.Context, rc store.Recipient) {
 	}
 }
 
-// record accounts for a Mark call. A row that is not pending any more (the
-// subscriber left or was removed during the send, which skips or deletes
-// their row) is not an error; a database failure stops the run.
+// tempFailures holds a run's temporary failures. Those since the SMTP
+// server last answered (accepted a message, or refused one for good) are
+// kept in streak, unrecorded, until it is known whether they were the
+// recipients' trouble or the server's: a later answer or the end of the
+// pass records them as deferred, while an outage (OutageAfter of them in a
+// row) leaves them pending untouched, so that a server down during several
+// runs never uses up anybody's attempts.
+type tempFailures struct {
+	mu      sync.Mutex
+	streak  []deferral
+	fresh   int            // failures in streak of deliveries that never failed before
+	tripped bool           // the outage stopped the run
+	tried   map[int64]bool // subscribers whose delivery failed temporarily in this run
+}
+
+// deferral is a temporary failure not recorded yet.
+type deferral struct {
+	rc  store.Recipient
+	err error
+}
+
+// wasTried reports whether the delivery to this subscriber already failed
+// temporarily in this run.
+func (t *tempFailures) wasTried(subscriberID int64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.tried[subscriberID]
+}
+
+// take empties the streak and returns what it held, or nothing once the
+// outage stopped the run.
+func (t *tempFailures) take() []deferral {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.tripped {
+		return nil
+	}
+	out := t.streak
+	t.streak, t.fresh = nil, 0
+	return out
+}
+
+// temporary notes a temporary failure that outlasted the mailer's retries,
+// and stops the run when the SMTP server looks down.
+func (r *run) temporary(rc store.Recipient, err error) {
+	r.temp.mu.Lock()
+	r.temp.tried[rc.ID] = true
+	if r.temp.tripped {
+		r.temp.mu.Unlock()
+		return
+	}
+	r.temp.streak = append(r.temp.streak, deferral{rc: rc, err: err})
+	if rc.Attempts == 0 {
+		r.temp.fresh++
+	}
+	n := len(r.temp.streak)
+	if r.temp.fresh >= r.s.outageAfter() {
+		// Halt under the lock: a worker failing meanwhile must not start
+		// another delivery.
+		r.temp.tripped = true
+		r.stop(fmt.Errorf("%w: %d temporary failures in a row, no message accepted in between (last: %w)",
+			ErrSMTPUnavailable, n, err))
+		r.temp.mu.Unlock()
+		r.log.Warn("digest: the SMTP server keeps failing; stopping the run", "in_a_row", n, "error", err)
+		return
+	}
+	r.temp.mu.Unlock()
+	r.log.Info("digest: temporary failure", "subscriber", rc.ID, "in_a_row", n, "error", err)
+}
+
+// settle records the temporary failures held in the streak as deferred,
+// unless the run stopped for an outage. It runs when the server answers,
+// which shows that they were the recipients' trouble, and at the end of
+// each pass.
+func (r *run) settle() {
+	r.recordDeferred(r.temp.take())
+}
+
+// recordDeferred records temporary failures: each delivery stays pending
+// with one more attempt, or fails when that makes MaxAttempts.
+func (r *run) recordDeferred(ds []deferral) {
+	maxAttempts := r.s.maxAttempts()
+	for _, d := range ds {
+		sub := d.rc.Subscriber
+		failed, err := r.s.Store.MarkDeferred(r.keep, r.digest.ID, sub.ID, d.err.Error(), maxAttempts, r.s.now())
+		switch {
+		case err != nil:
+			r.record(d.rc, "defer", err, nil)
+		case failed:
+			r.log.Warn("digest: delivery failed", "subscriber", sub.ID, "email", sub.Email,
+				"permanent", false, "attempts", maxAttempts, "error", d.err)
+			r.failed.Add(1)
+		default:
+			r.log.Warn("digest: delivery deferred to the next send", "subscriber", sub.ID, "email", sub.Email,
+				"attempts", d.rc.Attempts+1, "max_attempts", maxAttempts, "error", d.err)
+			r.deferred.Add(1)
+		}
+	}
+}
+
+// record accounts for a Mark call, adding one to counter (when not nil) on
+// success. A row that is not pending any more (the subscriber left or was
+// removed during the send, which skips or deletes their row) is not an
+// error; a database failure stops the run.
 func (r *run) record(rc store.Recipient, what string, err error, counter *atomic.Int64) {
 	switch {
 	case err == nil:
-		counter.Add(1)
+		if counter != nil {
+			counter.Add(1)
+		}
 	case errors.Is(err, store.ErrNotPending) || errors.Is(err, store.ErrNotFound):
 		r.log.Warn("digest: delivery changed during the send", "subscriber", rc.ID, "outcome", what, "error", err)
 	default:
@@ -442,6 +615,20 @@ func (s *Sender) concurrency() int {
 		return s.Concurrency
 	}
 	return DefaultConcurrency
+}
+
+func (s *Sender) maxAttempts() int {
+	if s.MaxAttempts > 0 {
+		return s.MaxAttempts
+	}
+	return DefaultMaxAttempts
+}
+
+func (s *Sender) outageAfter() int {
+	if s.OutageAfter > 0 {
+		return s.OutageAfter
+	}
+	return 2 * s.concurrency()
 }
 
 func (s *Sender) drainTimeout() time.Duration {

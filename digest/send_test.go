@@ -3,8 +3,11 @@ package digest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,6 +102,9 @@ func TestSendFullDigest(t *testing.T) {
 	}
 }
 
+// A recipient whose server keeps answering 451 stays pending from run to
+// run, and is failed (not bounced) at the attempt limit, which lets the
+// digest finish.
 func TestSendTemporaryFailures(t *testing.T) {
 	ctx := context.Background()
 	st, _ := openStore(t)
@@ -106,26 +112,57 @@ func TestSendTemporaryFailures(t *testing.T) {
 	busy, stuck := subs[1].Email, subs[4].Email
 	srv := smtpserver.Start(t, smtpserver.TempFail(busy, 2), smtpserver.TempFail(stuck, 100))
 	d := createDigest(t, st, "a")
+	s := newSender(t, st, newSMTP(t, srv, func(c *mailer.SMTPConfig) { c.Retries = 3 }))
 
-	res, err := newSender(t, st, newSMTP(t, srv, func(c *mailer.SMTPConfig) { c.Retries = 3 })).Send(ctx, d.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Sent != 5 || res.Failed != 1 || res.Bounced != 0 || !res.Finished {
-		t.Errorf("Result = %+v, want 5 sent and 1 failed", res)
+	for run := 1; run <= DefaultMaxAttempts; run++ {
+		res, err := s.Send(ctx, d.ID)
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		last := run == DefaultMaxAttempts
+		want := Result{DigestID: d.ID, Deferred: 1, Pending: 1}
+		if run == 1 {
+			want.Sent = 5
+		}
+		if last {
+			want.Deferred, want.Failed, want.Pending, want.Finished = 0, 1, 0, true
+		}
+		res.Elapsed = 0
+		if res != want {
+			t.Errorf("run %d: Result = %+v, want %+v", run, res, want)
+		}
+		// Each run tries the stuck address once, with the mailer's retries,
+		// and not again.
+		if n := srv.RcptAttempts(stuck); n != 4*run {
+			t.Errorf("run %d: %s: %d attempts, want %d (4 a run: the first and 3 retries)", run, stuck, n, 4*run)
+		}
+		del, err := st.Delivery(ctx, d.ID, subs[4].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStatus := store.DeliveryPending
+		if last {
+			wantStatus = store.DeliveryFailed
+		}
+		if del.Status != wantStatus || del.Attempts != run || !strings.Contains(del.LastError, "451") {
+			t.Errorf("run %d: stuck delivery %+v, want %s after %d attempts with the 451", run, del, wantStatus, run)
+		}
+		got, err := st.GetDigest(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantDone := last; (got.Status == store.DigestDone) != wantDone {
+			t.Errorf("run %d: digest %s, want done only after the last run", run, got.Status)
+		}
 	}
 	if n := srv.RcptAttempts(busy); n != 3 {
 		t.Errorf("%s: %d attempts, want 3 (two 451 then accepted)", busy, n)
 	}
-	if n := srv.RcptAttempts(stuck); n != 4 {
-		t.Errorf("%s: %d attempts, want 4 (the first and 3 retries)", stuck, n)
-	}
-	del, err := st.Delivery(ctx, d.ID, subs[4].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if del.Status != store.DeliveryFailed || !strings.Contains(del.LastError, "451") {
-		t.Errorf("stuck delivery: %+v, want failed with the 451", del)
+	count, _ := received(srv)
+	for i, sub := range subs {
+		if want := map[bool]int{true: 0, false: 1}[i == 4]; count[sub.Email] != want {
+			t.Errorf("%s got %d messages, want %d", sub.Email, count[sub.Email], want)
+		}
 	}
 	sub, err := st.Get(ctx, subs[4].ID)
 	if err != nil {
@@ -133,6 +170,158 @@ func TestSendTemporaryFailures(t *testing.T) {
 	}
 	if sub.Status != store.StatusActive || sub.ConsecutiveFailures != 0 {
 		t.Errorf("a temporary failure must not count towards bouncing: %+v", sub)
+	}
+}
+
+// Addresses stuck on their own, once deferred, do not count as an outage:
+// a later run of only them must not trip the breaker (which would leave
+// their attempts uncounted and the digest unfinished for ever).
+func TestSendStuckAddressesAreNotAnOutage(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openStore(t)
+	subs := addSubscribers(t, st, "r", 6)
+	var opts []smtpserver.Option
+	for i := 1; i < len(subs); i += 2 {
+		opts = append(opts, smtpserver.TempFail(subs[i].Email, 100))
+	}
+	srv := smtpserver.Start(t, opts...)
+	d := createDigest(t, st, "a")
+	s := newSender(t, st, newSMTP(t, srv, func(c *mailer.SMTPConfig) { c.Retries = -1 }))
+	// One worker, so that the stuck addresses alternate with accepted ones
+	// in the first run; the breaker trips at 2 in a row.
+	s.Concurrency, s.MaxAttempts = 1, 3
+
+	want := []Result{
+		{DigestID: d.ID, Sent: 3, Deferred: 3, Pending: 3},
+		{DigestID: d.ID, Deferred: 3, Pending: 3},
+		{DigestID: d.ID, Failed: 3, Finished: true},
+	}
+	for run, w := range want {
+		res, err := s.Send(ctx, d.ID)
+		res.Elapsed = 0
+		if err != nil || res != w {
+			t.Errorf("run %d: Send = %+v, %v; want %+v", run+1, res, err, w)
+		}
+	}
+}
+
+// closedPort returns a port of 127.0.0.1 where nothing listens.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// The relay is down for a small list (the outage breaker never trips): the
+// deliveries are deferred, not failed, and go out once it is back.
+func TestSendRelayDownDefers(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openStore(t)
+	subs := addSubscribers(t, st, "r", 2)
+	srv := smtpserver.Start(t)
+	d := createDigest(t, st, "a")
+
+	down := newSMTP(t, srv, func(c *mailer.SMTPConfig) { c.Port = closedPort(t) })
+	res, err := newSender(t, st, down).Send(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Finished || res.Failed != 0 || res.Deferred != 2 || res.Pending != 2 {
+		t.Errorf("Send with the relay down = %+v, want 2 deferred and the digest unfinished", res)
+	}
+	got, err := st.GetDigest(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.DigestSending || got.Deliveries != (store.DeliveryCounts{Pending: 2}) {
+		t.Errorf("digest after the outage: %s %+v, want sending with 2 pending", got.Status, got.Deliveries)
+	}
+	for _, sub := range subs {
+		if del, _ := st.Delivery(ctx, d.ID, sub.ID); del.Status != store.DeliveryPending || del.Attempts != 1 ||
+			!strings.Contains(del.LastError, "connect") {
+			t.Errorf("%s: %+v, want pending after 1 attempt, with the connection error", sub.Email, del)
+		}
+	}
+
+	res, err = newSender(t, st, newSMTP(t, srv, nil)).Send(ctx, d.ID)
+	if err != nil || !res.Finished || res.Sent != 2 {
+		t.Errorf("Send with the relay back = %+v, %v; want 2 sent and finished", res, err)
+	}
+	count, _ := received(srv)
+	for _, sub := range subs {
+		if count[sub.Email] != 1 {
+			t.Errorf("%s got %d messages, want 1", sub.Email, count[sub.Email])
+		}
+	}
+}
+
+// countMailer counts the calls of Send, whatever their outcome.
+type countMailer struct {
+	mailer.Sender
+	calls atomic.Int64
+}
+
+func (c *countMailer) Send(ctx context.Context, m *mailer.Message) error {
+	c.calls.Add(1)
+	return c.Sender.Send(ctx, m)
+}
+
+// The relay is down for a large list: the breaker stops the run after a
+// few messages, leaving every delivery pending with no attempt counted,
+// and the next run, with the relay back, sends each exactly once.
+func TestSendRelayDownStopsRun(t *testing.T) {
+	ctx := context.Background()
+	st, path := openStore(t)
+	const n = 300
+	subs := seedSubscribers(t, st, path, "r", n)
+	srv := smtpserver.Start(t)
+	d := createDigest(t, st, "a")
+
+	down := &countMailer{Sender: newSMTP(t, srv, func(c *mailer.SMTPConfig) { c.Port = closedPort(t) })}
+	s := newSender(t, st, down)
+	res, err := s.Send(ctx, d.ID)
+	if !errors.Is(err, ErrSMTPUnavailable) || !mailer.IsTemporary(err) {
+		t.Fatalf("Send with the relay down: %v, want ErrSMTPUnavailable wrapping the last failure", err)
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("%d deliveries left pending", n)) {
+		t.Errorf("the error does not say how many deliveries are left: %v", err)
+	}
+	// 2×4 failures in a row trip the breaker; at most 3 more were in flight.
+	if calls := down.calls.Load(); calls < 8 || calls > 11 {
+		t.Errorf("%d messages tried with the relay down, want 8 to 11", calls)
+	}
+	if res.Finished || res.Failed != 0 || res.Deferred != 0 || res.Pending != n {
+		t.Errorf("Result = %+v, want all %d pending", res, n)
+	}
+	got, err := st.GetDigest(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.DigestSending || got.Deliveries != (store.DeliveryCounts{Pending: n}) {
+		t.Errorf("digest after the outage: %s %+v, want sending with %d pending", got.Status, got.Deliveries, n)
+	}
+	for _, sub := range subs[:12] {
+		if del, _ := st.Delivery(ctx, d.ID, sub.ID); del.Attempts != 0 {
+			t.Errorf("%s: %d attempts counted for an outage", sub.Email, del.Attempts)
+		}
+	}
+
+	res, err = newSender(t, st, newSMTP(t, srv, nil)).Send(ctx, d.ID)
+	if err != nil || !res.Finished || res.Sent != n {
+		t.Fatalf("Send with the relay back = %+v, %v; want %d sent and finished", res, err, n)
+	}
+	count, _ := received(srv)
+	for _, sub := range subs {
+		if count[sub.Email] != 1 {
+			t.Errorf("%s got %d messages, want 1", sub.Email, count[sub.Email])
+		}
 	}
 }
 
@@ -362,5 +551,72 @@ func TestSendSkipsSubscriberWhoLeft(t *testing.T) {
 	}
 	if count, _ := received(srv); count[subs[3].Email] != 0 {
 		t.Error("an unsubscribed address got the digest")
+	}
+}
+
+// gateMailer holds the first Send until release is closed, telling started.
+type gateMailer struct {
+	mailer.Sender
+	once             sync.Once
+	started, release chan struct{}
+}
+
+func (g *gateMailer) Send(ctx context.Context, m *mailer.Message) error {
+	g.once.Do(func() {
+		close(g.started)
+		<-g.release
+	})
+	return g.Sender.Send(ctx, m)
+}
+
+// Subscribers who unsubscribe or are removed while the send is under way,
+// after their row was read in a batch, are not mailed.
+func TestSendLeavingDuringSend(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openStore(t)
+	subs := addSubscribers(t, st, "r", 4)
+	leaves, removed := subs[2], subs[3]
+	srv := smtpserver.Start(t)
+	d := createDigest(t, st, "a")
+
+	gate := &gateMailer{Sender: newSMTP(t, srv, nil), started: make(chan struct{}), release: make(chan struct{})}
+	s := newSender(t, st, gate)
+	s.Concurrency = 1
+	type outcome struct {
+		res Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := s.Send(ctx, d.ID)
+		done <- outcome{res, err}
+	}()
+	<-gate.started
+	if err := st.SetStatus(ctx, leaves.ID, store.StatusUnsubscribed, t0); err != nil {
+		t.Error(err)
+	}
+	if err := st.Remove(ctx, removed.ID); err != nil {
+		t.Error(err)
+	}
+	close(gate.release)
+	out := <-done
+	if out.err != nil || !out.res.Finished || out.res.Sent != 2 {
+		t.Errorf("Send = %+v, %v; want 2 sent and finished", out.res, out.err)
+	}
+	count, _ := received(srv)
+	for _, sub := range subs {
+		want := 1
+		if sub.ID == leaves.ID || sub.ID == removed.ID {
+			want = 0
+		}
+		if count[sub.Email] != want {
+			t.Errorf("%s got %d messages, want %d", sub.Email, count[sub.Email], want)
+		}
+	}
+	if del, _ := st.Delivery(ctx, d.ID, leaves.ID); del.Status != store.DeliverySkipped {
+		t.Errorf("delivery to the unsubscribed: %+v, want skipped", del)
+	}
+	if _, err := st.Delivery(ctx, d.ID, removed.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("delivery to the removed subscriber: %v, want none", err)
 	}
 }

@@ -104,6 +104,10 @@ func (s *Server) startSend(ctx context.Context, trigger string) (int64, error) {
 			s.log.Info("send interrupted: the rest stays pending for the next start", "digest", d.ID, "sent", res.Sent, "pending", res.Pending)
 		case err != nil:
 			s.log.Error("send failed", "digest", d.ID, "err", err, "sent", res.Sent, "pending", res.Pending)
+		case !res.Finished:
+			s.log.Warn("digest not finished: deliveries deferred after temporary failures; the next send tries them again",
+				"digest", d.ID, "sent", res.Sent, "failed", res.Failed, "skipped", res.Skipped,
+				"deferred", res.Deferred, "pending", res.Pending, "duration", res.Elapsed.Round(time.Millisecond))
 		default:
 			s.log.Info("digest sent", "digest", d.ID, "sent", res.Sent, "failed", res.Failed, "skipped", res.Skipped,
 				"duration", res.Elapsed.Round(time.Millisecond))

@@ -49,6 +49,48 @@ func (s *SQLite) PendingDeliveries(ctx context.Context, digestID, afterSubscribe
 	return out, nil
 }
 
+// PendingRecipient returns a pending delivery with its subscriber as they
+// are now. The sender calls it just before sending, because the batch
+// PendingDeliveries returned may be minutes old: a subscriber who left
+// since then has had their row skipped (SetStatus) or deleted (Remove).
+// A delivery already recorded is ErrNotPending, naming its status; a
+// delivery (or subscriber) that no longer exists is ErrNotFound.
+func (s *SQLite) PendingRecipient(ctx context.Context, digestID, subscriberID int64) (Recipient, error) {
+	var r Recipient
+	sub, err := scanSubscriber(scanFunc(func(dest ...any) error {
+		return s.read.QueryRowContext(ctx, `SELECT s.id, s.email, s.name, s.lang, s.topics, s.status,
+			s.created_at, s.updated_at, s.confirmed_at, s.unsubscribed_at, s.consecutive_failures, l.attempts
+			FROM deliveries l JOIN subscribers s ON s.id = l.subscriber_id
+			WHERE l.digest_id = ? AND l.subscriber_id = ? AND l.status = 'pending'`, digestID, subscriberID).
+			Scan(append(dest, &r.Attempts)...)
+	}))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Recipient{}, s.whyNotPending(ctx, digestID, subscriberID)
+	}
+	if err != nil {
+		return Recipient{}, fmt.Errorf("store: pending recipient %d/%d: %w", digestID, subscriberID, err)
+	}
+	r.Subscriber = sub
+	return r, nil
+}
+
+// whyNotPending explains why PendingRecipient found nothing: no such
+// delivery, one already recorded, or a pending row whose subscriber is gone.
+func (s *SQLite) whyNotPending(ctx context.Context, digestID, subscriberID int64) error {
+	var status string
+	err := s.read.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE digest_id = ? AND subscriber_id = ?`,
+		digestID, subscriberID).Scan(&status)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("store: pending recipient %d/%d: %w", digestID, subscriberID, ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("store: pending recipient %d/%d: %w", digestID, subscriberID, err)
+	case DeliveryStatus(status) == DeliveryPending:
+		return fmt.Errorf("store: pending recipient %d/%d: subscriber: %w", digestID, subscriberID, ErrNotFound)
+	}
+	return fmt.Errorf("store: pending recipient %d/%d: already %s: %w", digestID, subscriberID, status, ErrNotPending)
+}
+
 // scanFunc adapts a function to the scanner interface.
 type scanFunc func(dest ...any) error
 
@@ -153,6 +195,30 @@ func (s *SQLite) MarkFailed(ctx context.Context, digestID, subscriberID int64, e
 		return false, fmt.Errorf("store: mark failed %d/%d: commit: %w", digestID, subscriberID, err)
 	}
 	return bounced, nil
+}
+
+// MarkDeferred records a temporary failure (one that outlasted the mailer's
+// retries) of a pending delivery: its attempts count one more, the error is
+// kept, and it stays pending for a later run. When that makes maxAttempts
+// attempts (maxAttempts > 0), the delivery is failed for this digest
+// instead, and failed is true. Either way the subscriber's count of
+// consecutive failures is left alone: a temporary failure says nothing
+// about the address, so it never leads to a bounce.
+func (s *SQLite) MarkDeferred(ctx context.Context, digestID, subscriberID int64, errMsg string, maxAttempts int, now time.Time) (failed bool, err error) {
+	// In SET, attempts is the value before the update.
+	var status string
+	err = s.write.QueryRowContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = ?, updated_at = ?,
+		status = CASE WHEN ? > 0 AND attempts + 1 >= ? THEN 'failed' ELSE 'pending' END
+		WHERE digest_id = ? AND subscriber_id = ? AND status = 'pending'
+		RETURNING status`,
+		truncate(errMsg, maxErrorLen), now.Unix(), maxAttempts, maxAttempts, digestID, subscriberID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, s.whyNotMarked(ctx, s.write, "mark deferred", digestID, subscriberID)
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: mark deferred %d/%d: %w", digestID, subscriberID, err)
+	}
+	return DeliveryStatus(status) == DeliveryFailed, nil
 }
 
 // MarkSkipped records that this subscriber deliberately gets nothing from

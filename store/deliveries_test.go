@@ -262,3 +262,135 @@ func TestResumeSeesOnlyUnrecorded(t *testing.T) {
 		t.Errorf("resume found %d pending, want 130", len(got))
 	}
 }
+
+// A temporary failure keeps the delivery pending with one more attempt,
+// until the attempt limit fails it; it never counts towards bouncing.
+func TestMarkDeferred(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	stuck := mustAdd(t, s, "stuck@example.org")
+	patient := mustAdd(t, s, "patient@example.org")
+	d, err := s.CreateDigest(ctx, "", sampleItems("p"), at(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const maxAttempts = 3
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		msg := fmt.Sprintf("451 4.7.1 try later (%d)", attempt)
+		failed, err := s.MarkDeferred(ctx, d.ID, stuck.ID, msg, maxAttempts, at(attempt))
+		if err != nil {
+			t.Fatalf("attempt %d: %v", attempt, err)
+		}
+		if want := attempt == maxAttempts; failed != want {
+			t.Errorf("attempt %d: failed = %v, want %v", attempt, failed, want)
+		}
+		del, err := s.Delivery(ctx, d.ID, stuck.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStatus := DeliveryPending
+		if attempt == maxAttempts {
+			wantStatus = DeliveryFailed
+		}
+		if del.Status != wantStatus || del.Attempts != attempt || del.LastError != msg || !del.UpdatedAt.Equal(at(attempt)) {
+			t.Errorf("attempt %d: delivery %+v, want %s with %d attempts and the error", attempt, del, wantStatus, attempt)
+		}
+		if attempt < maxAttempts {
+			if rs := mustPending(t, s, d.ID, 0, 10); len(rs) != 2 || rs[0].ID != stuck.ID || rs[0].Attempts != attempt {
+				t.Errorf("attempt %d: the deferred delivery is not pending with its attempts: %+v", attempt, rs)
+			}
+		}
+	}
+	if _, err := s.MarkDeferred(ctx, d.ID, stuck.ID, "451", maxAttempts, at(9)); !errors.Is(err, ErrNotPending) ||
+		!strings.Contains(err.Error(), "failed") {
+		t.Errorf("MarkDeferred of a failed delivery: %v, want ErrNotPending saying failed", err)
+	}
+	if _, err := s.MarkDeferred(ctx, d.ID, 999, "451", maxAttempts, at(9)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MarkDeferred of an unknown delivery: %v, want ErrNotFound", err)
+	}
+	sub, err := s.Get(ctx, stuck.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Status != StatusActive || sub.ConsecutiveFailures != 0 {
+		t.Errorf("temporary failures counted against the subscriber: %+v", sub)
+	}
+
+	// With no limit the delivery stays pending however many runs fail.
+	for i := range 10 {
+		if failed, err := s.MarkDeferred(ctx, d.ID, patient.ID, "421 busy", 0, at(10+i)); err != nil || failed {
+			t.Fatalf("MarkDeferred without a limit: %v, %v", failed, err)
+		}
+	}
+	if err := s.Finish(ctx, d.ID, at(30)); !errors.Is(err, ErrPendingDeliveries) {
+		t.Errorf("Finish with a deferred delivery: %v, want ErrPendingDeliveries", err)
+	}
+	if err := s.MarkSent(ctx, d.ID, patient.ID, "<m>", at(31)); err != nil {
+		t.Fatal(err)
+	}
+	if del, _ := s.Delivery(ctx, d.ID, patient.ID); del.Attempts != 11 || del.LastError != "" {
+		t.Errorf("sent after 10 deferrals: %+v, want 11 attempts and no error", del)
+	}
+	if err := s.Finish(ctx, d.ID, at(32)); err != nil {
+		t.Errorf("Finish: %v", err)
+	}
+	got, err := s.GetDigest(ctx, d.ID)
+	if err != nil || got.Deliveries != (DeliveryCounts{Sent: 1, Failed: 1}) {
+		t.Errorf("digest counts %+v, %v; want 1 sent, 1 failed", got.Deliveries, err)
+	}
+}
+
+// PendingRecipient sees what happened after the batch was read: a change of
+// preferences, an unsubscribe, a removal, a recorded delivery.
+func TestPendingRecipient(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	changes := mustAdd(t, s, "changes@example.org")
+	leaves := mustAdd(t, s, "leaves@example.org")
+	removed := mustAdd(t, s, "removed@example.org")
+	sent := mustAdd(t, s, "sent@example.org")
+	d, err := s.CreateDigest(ctx, "", sampleItems("p"), at(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batch := mustPending(t, s, d.ID, 0, 10); len(batch) != 4 {
+		t.Fatalf("batch %+v", batch)
+	}
+
+	if _, err := s.MarkDeferred(ctx, d.ID, changes.ID, "451", 5, at(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdatePreferences(ctx, changes.ID, "en", []string{"climat"}, at(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetStatus(ctx, leaves.ID, StatusUnsubscribed, at(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(ctx, removed.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSent(ctx, d.ID, sent.ID, "<m>", at(1)); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := s.PendingRecipient(ctx, d.ID, changes.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != changes.ID || r.Email != changes.Email || r.Status != StatusActive || r.Lang != "en" ||
+		len(r.Topics) != 1 || r.Topics[0] != "climat" || r.Attempts != 1 {
+		t.Errorf("PendingRecipient = %+v, want the new preferences and 1 attempt", r)
+	}
+	if _, err := s.PendingRecipient(ctx, d.ID, leaves.ID); !errors.Is(err, ErrNotPending) || !strings.Contains(err.Error(), "skipped") {
+		t.Errorf("PendingRecipient of an unsubscribed subscriber: %v, want ErrNotPending saying skipped", err)
+	}
+	if _, err := s.PendingRecipient(ctx, d.ID, removed.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("PendingRecipient of a removed subscriber: %v, want ErrNotFound", err)
+	}
+	if _, err := s.PendingRecipient(ctx, d.ID, sent.ID); !errors.Is(err, ErrNotPending) || !strings.Contains(err.Error(), "sent") {
+		t.Errorf("PendingRecipient of a sent delivery: %v, want ErrNotPending saying sent", err)
+	}
+	if _, err := s.PendingRecipient(ctx, d.ID+1, changes.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("PendingRecipient of an unknown digest: %v, want ErrNotFound", err)
+	}
+}

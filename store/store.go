@@ -77,6 +77,13 @@ type Store interface {
 	MarkSent(ctx context.Context, digestID, subscriberID int64, messageID string, now time.Time) error
 	MarkFailed(ctx context.Context, digestID, subscriberID int64, errMsg string, permanent bool, bounceAfter int, now time.Time) (bounced bool, err error)
 	MarkSkipped(ctx context.Context, digestID, subscriberID int64, reason string, now time.Time) error
+	// PendingRecipient re-reads one pending delivery and its subscriber
+	// just before sending; ErrNotPending or ErrNotFound once it is not.
+	PendingRecipient(ctx context.Context, digestID, subscriberID int64) (Recipient, error)
+	// MarkDeferred records a temporary failure and leaves the delivery
+	// pending, or fails it (without counting towards bouncing) once it
+	// has had maxAttempts attempts.
+	MarkDeferred(ctx context.Context, digestID, subscriberID int64, errMsg string, maxAttempts int, now time.Time) (failed bool, err error)
 	// CountDeliveriesByStatus counts the ledger rows of every digest.
 	CountDeliveriesByStatus(ctx context.Context) (DeliveryCounts, error)
 
@@ -231,9 +238,9 @@ type Delivery struct {
 }
 
 // Recipient is a pending delivery joined with its subscriber, as the sender
-// needs it. Its Status is the subscriber's current one: a subscriber who
-// left during the send has their pending rows skipped by SetStatus, but the
-// sender should still check.
+// needs it. The subscriber is as they were when read: one who leaves later
+// has their pending rows skipped by SetStatus or deleted by Remove, which is
+// why the sender re-reads each row with PendingRecipient before sending.
 type Recipient struct {
 	Subscriber
 	Attempts int // earlier attempts recorded for this delivery

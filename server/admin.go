@@ -139,8 +139,9 @@ func (s *Server) handleAdminDigest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// handleAdminSubscribers exports every subscriber as CSV, the columns of
-// `bulletin subscribers export`.
+// handleAdminSubscribers exports every subscriber as CSV, the columns and
+// cell protection of `bulletin subscribers export` (whose import reads this
+// file back).
 func (s *Server) handleAdminSubscribers(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="subscribers.csv"`)
@@ -151,15 +152,34 @@ func (s *Server) handleAdminSubscribers(w http.ResponseWriter, r *http.Request) 
 			s.log.Error("export subscribers", "err", err)
 			break
 		}
-		_ = cw.Write([]string{sub.Email, csvSafe(sub.Name), sub.Lang, strings.Join(sub.Topics, ";"), string(sub.Status)})
+		_ = cw.Write(csvSafeRow(sub.Email, sub.Name, sub.Lang, strings.Join(sub.Topics, ";"), string(sub.Status)))
 	}
 	cw.Flush()
 }
 
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
+// csvSafeRow applies csvSafe to every cell: addresses, names and topics
+// are all typed by someone else.
+func csvSafeRow(cells ...string) []string {
+	for i, c := range cells {
+		cells[i] = csvSafe(c)
+	}
+	return cells
+}
+
+// csvSafe keeps a spreadsheet from reading a cell as a formula (OWASP's
+// advice on CSV injection): a cell starting with = + - @ tab or CR gets a
+// single quote in front. A cell that already starts with quotes followed by
+// one of those gets one more, so that `bulletin subscribers import`, which
+// removes one quote from such cells, gives back every value unchanged. The
+// same rule and its inverse are in cmd/bulletin (csvSafe, csvUnsafe); their
+// shared home would be store, beside Export.
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if rest := strings.TrimLeft(s, "'"); rest != "" && strings.ContainsRune(csvFormulaStart, rune(rest[0])) {
 		return "'" + s
 	}
 	return s
 }
+
+// csvFormulaStart lists the first characters that make a spreadsheet read
+// a cell as a formula.
+const csvFormulaStart = "=+-@\t\r"

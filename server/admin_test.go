@@ -158,22 +158,55 @@ func TestAdminSendRefusedWhileTheCLISends(t *testing.T) {
 	}
 }
 
+// TestAdminSubscribersCSV: the export's columns, and no cell a spreadsheet
+// would read as a formula (OWASP CSV injection): addresses, names and topics
+// are typed by others.
 func TestAdminSubscribersCSV(t *testing.T) {
 	e := newAdminEnv(t, 2, 0)
-	if _, err := e.st.Add(context.Background(), store.NewSubscriber{Email: "formule@example.org", Name: "=HYPERLINK(\"x\")", Lang: "en", Topics: []string{"podcast", "video"}}, e.clock.now()); err != nil {
-		t.Fatal(err)
+	for _, in := range []store.NewSubscriber{
+		{Email: "formule@example.org", Name: "=HYPERLINK(\"x\")", Lang: "en", Topics: []string{"podcast", "video"}},
+		{Email: "=cmd|'/Ccalc'!A0@example.org", Name: "+33 6 12 34 56 78", Topics: []string{"-moins", "@y"}},
+		{Email: "-moins@example.org", Name: "'=déjà protégé", Lang: "fr", Topics: []string{"'citation"}},
+	} {
+		if _, err := e.st.Add(context.Background(), in, e.clock.now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	res := e.get("/admin/subscribers.csv", "Authorization", "Bearer "+adminToken)
 	rows, err := csv.NewReader(strings.NewReader(res.body)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 4 || strings.Join(rows[0], ",") != "email,name,lang,topics,status" {
+	if len(rows) != 6 || strings.Join(rows[0], ",") != "email,name,lang,topics,status" {
 		t.Fatalf("rows: %v", rows)
 	}
-	for _, r := range rows[1:] {
-		if r[0] == "formule@example.org" && (r[1] != "'=HYPERLINK(\"x\")" || r[3] != "podcast;video" || r[4] != "active") {
-			t.Fatalf("row %v", r)
+	for _, r := range rows {
+		for _, cell := range r {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell %q would be read as a formula", cell)
+			}
+		}
+	}
+	// The same cells as `bulletin subscribers export`, whose import reads
+	// them back (cmd/bulletin TestSubscribersExportFormulas).
+	for _, want := range []string{
+		`formule@example.org,"'=HYPERLINK(""x"")",en,podcast;video,active`,
+		`'=cmd|'/Ccalc'!A0@example.org,'+33 6 12 34 56 78,,'-moins;@y,active`,
+		`'-moins@example.org,''=déjà protégé,fr,'citation,active`,
+	} {
+		if !strings.Contains(res.body, want+"\n") {
+			t.Errorf("the export lacks the row %s:\n%s", want, res.body)
+		}
+	}
+}
+
+func TestCSVSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "", "Jean": "Jean", "=1+1": "'=1+1", "+33": "'+33", "-x": "'-x", "@x": "'@x",
+		"\tx": "'\tx", "\rx": "'\rx", "'": "'", "'x": "'x", "'=x": "''=x", "''-x": "'''-x", "x=1": "x=1",
+	} {
+		if got := csvSafe(in); got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -57,17 +57,12 @@ func (nopCloser) Close() error { return nil }
 
 // buildAssets generates every output of set in memory. prev is the set
 // being replaced: a file whose bytes did not change keeps its Last-Modified,
-// so that clients' conditional requests keep answering 304.
+// so that clients' conditional requests keep answering 304; any other file
+// dates from now, the build (see the comment in the loop).
 func buildAssets(ctx context.Context, set *feed.Set, prev *assetSet, now time.Time) (*assetSet, error) {
 	sink := &memSink{files: map[string]*bytes.Buffer{}}
 	if err := set.Generate(ctx, sink); err != nil {
 		return nil, fmt.Errorf("server: generate feeds: %w", err)
-	}
-	newest := time.Time{}
-	for _, p := range set.Publications() {
-		if p.Updated.After(newest) {
-			newest = p.Updated
-		}
 	}
 	out := &assetSet{byPath: map[string]*asset{}, built: now, pubs: len(set.Publications())}
 	for _, o := range set.Outputs() {
@@ -88,14 +83,17 @@ func buildAssets(ctx context.Context, set *feed.Set, prev *assetSet, now time.Ti
 			a.gz = gzipBytes(a.body)
 			a.etagGz = `"` + hex.EncodeToString(sum[:16]) + `-gz"`
 		}
-		// A file seen unchanged keeps its date; a new or changed one dates
-		// from its newest publication on first build, from now after.
-		switch old := prev.get(a.path); {
-		case old != nil && old.etag == a.etag:
+		// A file seen unchanged keeps its date; a new or changed one, and
+		// every file of the first build, dates from now. Not from its newest
+		// publication: a process before a restart may have served other
+		// bytes with a later date (a rebuild's, after an edit that changed
+		// no publication date), and a client sending only If-Modified-Since
+		// would get a wrong 304. Every date served before is at most the
+		// time of that process's builds, so now is never earlier. The cost:
+		// after a restart, such clients fetch each feed once more.
+		if old := prev.get(a.path); old != nil && old.etag == a.etag {
 			a.modified = old.modified
-		case prev == nil && !newest.IsZero():
-			a.modified = newest.UTC().Truncate(time.Second)
-		default:
+		} else {
 			a.modified = now.UTC().Truncate(time.Second)
 		}
 		out.byPath[a.path] = a
@@ -187,12 +185,78 @@ func notModified(r *http.Request, current, identity string, modified time.Time) 
 	return false
 }
 
+// acceptsGzip reports whether the request's Accept-Encoding accepts gzip
+// (RFC 9110 §12.5.3): the weight of a "gzip" (or "x-gzip") entry, else that
+// of "*", must be above zero; with neither, or no header, the answer is no.
+// An entry whose weight does not parse counts for nothing.
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+	gzipQ, anyQ := -1, -1
+	for _, line := range r.Header.Values("Accept-Encoding") {
+		for _, part := range strings.Split(line, ",") {
+			coding, params, _ := strings.Cut(part, ";")
+			q, ok := weight(params)
+			if !ok {
+				continue
+			}
+			switch coding = strings.ToLower(strings.TrimSpace(coding)); {
+			case (coding == "gzip" || coding == "x-gzip") && gzipQ < 0:
+				gzipQ = q
+			case coding == "*" && anyQ < 0:
+				anyQ = q
+			}
 		}
 	}
-	return false
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return anyQ > 0
+}
+
+// weight reads the parameters of one element of an Accept-* header
+// (";q=0.5") and returns its weight in thousandths: 1000 when there is no
+// q, false when q is not a qvalue.
+func weight(params string) (int, bool) {
+	q := 1000
+	for _, p := range strings.Split(params, ";") {
+		k, v, _ := strings.Cut(p, "=")
+		if !strings.EqualFold(strings.TrimSpace(k), "q") {
+			continue
+		}
+		var ok bool
+		if q, ok = parseQValue(strings.TrimSpace(v)); !ok {
+			return 0, false
+		}
+	}
+	return q, true
+}
+
+// parseQValue reads a qvalue of RFC 9110 §12.4.2 in thousandths:
+// ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ).
+func parseQValue(s string) (int, bool) {
+	if s == "" || (s[0] != '0' && s[0] != '1') {
+		return 0, false
+	}
+	whole := int(s[0]-'0') * 1000
+	if len(s) == 1 {
+		return whole, true
+	}
+	frac := s[2:]
+	if s[1] != '.' || len(frac) > 3 {
+		return 0, false
+	}
+	n := 0
+	for i := range 3 {
+		d := 0
+		if i < len(frac) {
+			if frac[i] < '0' || frac[i] > '9' {
+				return 0, false
+			}
+			d = int(frac[i] - '0')
+		}
+		n = n*10 + d
+	}
+	if whole == 1000 && n != 0 {
+		return 0, false
+	}
+	return whole + n, true
 }

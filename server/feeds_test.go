@@ -251,3 +251,114 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptsGzip: a weight of zero, however it is spelled, refuses gzip
+// (RFC 9110 §12.4.2, §12.5.3); "*" speaks for gzip when gzip is not named.
+func TestAcceptsGzip(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		want   bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"GZip", true},
+		{"x-gzip", true},
+		{"br, gzip", true},
+		{"deflate, br", false},
+		{"gzip;q=1", true},
+		{"gzip;q=1.0", true},
+		{"gzip;q=1.000", true},
+		{"gzip;q=0.5", true},
+		{"gzip;q=0.001", true},
+		{"gzip; q=0.8", true},
+		{"gzip;q=0", false},
+		{"gzip;q=0.", false},
+		{"gzip;q=0.0", false},
+		{"gzip;q=0.000", false},
+		{"gzip;q=0.0, br", false},
+		{"gzip; Q=0", false},
+		{"gzip;q=0.5000", false}, // not a qvalue: the entry counts for nothing
+		{"gzip;q=1.5", false},
+		{"gzip;q=2", false},
+		{"gzip;q=-1", false},
+		{"gzip;q=", false},
+		{"gzip;q=0x1", false},
+		{"*", true},
+		{"*;q=0", false},
+		{"br, *;q=0.1", true},
+		{"*;q=0, gzip", true},
+		{"gzip;q=0, *", false},
+		{"identity, *;q=0", false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/feed.xml", nil)
+		if tc.header != "" {
+			r.Header.Set("Accept-Encoding", tc.header)
+		}
+		if got := acceptsGzip(r); got != tc.want {
+			t.Errorf("Accept-Encoding %q: acceptsGzip = %v, want %v", tc.header, got, tc.want)
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, "/feed.xml", nil)
+	r.Header.Add("Accept-Encoding", "br")
+	r.Header.Add("Accept-Encoding", "gzip")
+	if !acceptsGzip(r) {
+		t.Error("gzip named on a second Accept-Encoding line is not seen")
+	}
+
+	s := newFeedServer(t, copyDir(t, "../content"), fixedClock())
+	res := get(t, s.Handler(), "/feed.json", "Accept-Encoding", "gzip;q=0.0")
+	if ce := res.Header.Get("Content-Encoding"); ce != "" {
+		t.Errorf("gzip;q=0.0 answered with Content-Encoding %q", ce)
+	}
+}
+
+// TestLastModifiedAfterRestart: a feed served with a rebuild's date, whose
+// content then changed again while the server was stopped, must not answer
+// 304 after the restart to a client sending only that date, even though
+// no publication date changed.
+func TestLastModifiedAfterRestart(t *testing.T) {
+	dir := copyDir(t, "../content")
+	page := filepath.Join(dir, "podcasts", "episode-1-poids-des-courriels.md")
+	retitle := func(title string) {
+		t.Helper()
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(page, bytes.Replace(b, []byte("title:"), []byte("title: "+title+" —"), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	first := newFeedServer(t, dir, clock)
+	retitle("Premier titre")
+	now = now.Add(time.Hour)
+	first.rebuildIfChanged(context.Background(), false)
+	seen := get(t, first.Handler(), "/tags/podcast/feed.xml")
+	lm := seen.Header.Get("Last-Modified")
+
+	// Stopped, edited, started again.
+	retitle("Second titre")
+	now = now.Add(time.Hour)
+	h := newFeedServer(t, dir, clock).Handler()
+	res := get(t, h, "/tags/podcast/feed.xml", "If-Modified-Since", lm)
+	if res.StatusCode != http.StatusOK || res.Header.Get("ETag") == seen.Header.Get("ETag") {
+		t.Fatalf("If-Modified-Since %s of other bytes after a restart: %d, want 200 with the new feed", lm, res.StatusCode)
+	}
+	if got, _ := http.ParseTime(res.Header.Get("Last-Modified")); !got.After(mustParseTime(t, lm)) {
+		t.Errorf("Last-Modified went back from %s to %s", lm, res.Header.Get("Last-Modified"))
+	}
+	if res := get(t, h, "/tags/podcast/feed.xml", "If-Modified-Since", res.Header.Get("Last-Modified")); res.StatusCode != http.StatusNotModified {
+		t.Errorf("the new date itself: %d, want 304", res.StatusCode)
+	}
+}
+
+func mustParseTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	tm, err := http.ParseTime(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}

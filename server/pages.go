@@ -36,7 +36,8 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 		s.log.Warn("no token signer: the subscription pages are disabled")
 		return
 	}
-	mux.HandleFunc("GET /confirm", p.handleConfirm)
+	mux.HandleFunc("GET /confirm", p.handleConfirmForm)
+	mux.HandleFunc("POST /confirm", p.handleConfirm)
 	mux.HandleFunc("GET /unsubscribe", p.handleUnsubscribeForm)
 	mux.HandleFunc("POST /unsubscribe", p.handleUnsubscribe)
 	mux.HandleFunc("GET /preferences", p.handlePreferences)
@@ -242,7 +243,7 @@ func (p *pages) pageLang(r *http.Request) string {
 // acceptLanguage returns "fr" or "en", whichever Accept-Language prefers
 // (by q, then by order), or "" when it names neither.
 func acceptLanguage(h string) string {
-	best, bestQ := "", 0.0
+	best, bestQ := "", 0
 	for i, part := range strings.Split(h, ",") {
 		if i >= 32 { // a header is short; ignore the rest of a long one
 			break
@@ -252,16 +253,9 @@ func acceptLanguage(h string) string {
 		if primary != "fr" && primary != "en" {
 			continue
 		}
-		q := 1.0
-		for _, param := range strings.Split(params, ";") {
-			k, v, ok := strings.Cut(strings.TrimSpace(param), "=")
-			if ok && strings.TrimSpace(k) == "q" {
-				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-				if err != nil || f < 0 || f > 1 {
-					f = 0
-				}
-				q = f
-			}
+		q, ok := weight(params) // in thousandths (assets.go)
+		if !ok {
+			q = 0
 		}
 		if q > bestQ {
 			best, bestQ = primary, q

@@ -52,6 +52,13 @@ type subscribedData struct {
 	Email string
 }
 
+// confirmData is what pages/confirm.html.tmpl receives.
+type confirmData struct {
+	Email  string
+	Action string // the same signed URL, which the button posts to
+	CSRF   string
+}
+
 // confirmedData is what pages/confirmed.html.tmpl receives.
 type confirmedData struct {
 	Email          string
@@ -186,14 +193,50 @@ func (p *pages) subscribed(w http.ResponseWriter, lang, email string) {
 	p.render(w, http.StatusOK, "subscribed", p.newPage(lang, "subscribed.title", subscribedData{Email: email}))
 }
 
-// handleConfirm activates the subscriber of a valid confirmation link.
-// Following it again changes nothing and shows the same page.
+// handleConfirmForm shows the one button that confirms a subscription.
+// Following the link changes nothing by itself: mail scanners and link
+// previews open links, and a confirmation nobody asked for would defeat the
+// double opt-in. The button posts to the same signed URL (handleConfirm).
+func (p *pages) handleConfirmForm(w http.ResponseWriter, r *http.Request) {
+	now := p.s.now()
+	tok := r.URL.Query().Get("token")
+	id, err := p.s.opts.Signer.VerifyID(tok, token.Confirm, now)
+	if err != nil {
+		p.s.log.Debug("confirmation link refused", "err", err)
+		p.badLink(w, r)
+		return
+	}
+	sub, err := p.s.opts.Store.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		p.badLink(w, r)
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "confirmation page", err)
+		return
+	}
+	lang := p.pageLang(r)
+	d := confirmData{
+		Email:  sub.Email,
+		Action: p.base + "confirm?" + tokenQuery(tok, lang),
+		CSRF:   p.csrfToken(w, r, confirmScope(id), now),
+	}
+	p.render(w, http.StatusOK, "confirm", p.withSwitch(p.newPage(lang, "confirm.title", d), r))
+}
+
+// handleConfirm activates the subscriber of a valid confirmation link: the
+// button of handleConfirmForm, with its CSRF token. Confirming again
+// changes nothing and shows the same page.
 func (p *pages) handleConfirm(w http.ResponseWriter, r *http.Request) {
 	now := p.s.now()
 	id, err := p.s.opts.Signer.VerifyID(r.URL.Query().Get("token"), token.Confirm, now)
 	if err != nil {
-		p.s.log.Debug("confirmation link refused", "err", err)
+		p.s.log.Debug("confirmation refused", "err", err)
 		p.badLink(w, r)
+		return
+	}
+	if err := r.ParseForm(); err != nil || !p.csrfValid(r, confirmScope(id), now) {
+		p.fail(w, r, http.StatusBadRequest, "error.form_title", "error.form")
 		return
 	}
 	sub, err := p.s.opts.Store.Confirm(r.Context(), id, now)
@@ -211,7 +254,12 @@ func (p *pages) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		Email:          sub.Email,
 		PreferencesURL: p.base + "preferences?" + tokenQuery(p.s.opts.Signer.SignID(token.Preferences, sub.ID, time.Time{}), lang),
 	}
-	p.render(w, http.StatusOK, "confirmed", p.withSwitch(p.newPage(lang, "confirmed.title", d), r))
+	p.render(w, http.StatusOK, "confirmed", p.newPage(lang, "confirmed.title", d))
+}
+
+// confirmScope is the CSRF scope of one subscriber's confirmation button.
+func confirmScope(id int64) string {
+	return "confirm:" + strconv.FormatInt(id, 10)
 }
 
 // postedLanguage checks a form's language field: "fr" or "en", or empty

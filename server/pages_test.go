@@ -97,7 +97,10 @@ func TestPagesInBothLanguages(t *testing.T) {
 			{"subscribed", func() response {
 				return e.post("/subscribe?"+q, url.Values{"email": {lang + "-new@example.org"}, "language": {lang}})
 			}, 200, []want{{"Vérifiez votre messagerie", "Check your inbox"}, {lang + "-new@example.org", lang + "-new@example.org"}}},
-			{"confirmed", func() response { return e.get("/confirm?token=" + conf + "&" + q) }, 200,
+			{"confirm", func() response { return e.get("/confirm?token=" + conf + "&" + q) }, 200,
+				[]want{{"Confirmer votre abonnement", "Confirm your subscription"}, {"Confirmer mon abonnement", "Confirm my subscription"},
+					{`method="post"`, `method="post"`}, {`name="csrf"`, `name="csrf"`}}},
+			{"confirmed", func() response { return e.post("/confirm?token="+conf+"&"+q, url.Values{}) }, 200,
 				[]want{{"Abonnement confirmé", "Subscription confirmed"}, {"Choisir mes thèmes et ma langue", "Choose my topics and language"}}},
 			{"unsubscribe", func() response { return e.get("/unsubscribe?token=" + unsub + "&" + q) }, 200,
 				[]want{{"Me désabonner", "Unsubscribe me"}, {`method="post"`, `method="post"`}}},
@@ -183,13 +186,18 @@ func TestSubscribeLifecycle(t *testing.T) {
 	}
 
 	res = e.get(pathOf(t, link), "Accept-Language", "en")
+	checkPage(t, res, 200, "en", "Confirm my subscription", "Jeanne.Martin@example.org")
+	if got := e.subscriber("Jeanne.Martin@example.org"); got.Status != store.StatusPending {
+		t.Fatalf("opening the link confirmed by itself: %+v", got)
+	}
+	res = e.post(pathOf(t, link), url.Values{}, "Accept-Language", "en")
 	checkPage(t, res, 200, "en", "Your subscription is confirmed.", "Jeanne.Martin@example.org")
 	if got := e.subscriber("Jeanne.Martin@example.org"); got.Status != store.StatusActive || got.ConfirmedAt.IsZero() {
-		t.Fatalf("after the link: %+v", got)
+		t.Fatalf("after the button: %+v", got)
 	}
-	again := e.get(pathOf(t, link), "Accept-Language", "en")
-	if again.status != 200 || e.subscriber("Jeanne.Martin@example.org").Status != store.StatusActive {
-		t.Fatal("following the confirmation link twice must answer the same")
+	again := e.post(pathOf(t, link), url.Values{}, "Accept-Language", "en")
+	if again.status != 200 || !strings.Contains(again.body, "Your subscription is confirmed.") || e.subscriber("Jeanne.Martin@example.org").Status != store.StatusActive {
+		t.Fatal("confirming twice must answer the same")
 	}
 
 	// The page's preferences link works and changes the topics.
@@ -321,11 +329,55 @@ func TestSubscribeSameAnswer(t *testing.T) {
 		t.Errorf("the new request's choices should wait for the confirmation: %+v", gone)
 	}
 	link := linkIn(t, byTo["gone@example.org"][0], testPublicURL+"confirm?token=")
-	if res := e.get(pathOf(t, link)); res.status != 200 {
+	if res := e.post(pathOf(t, link), url.Values{}); res.status != 200 {
 		t.Fatalf("confirm: %d", res.status)
 	}
 	if got := e.subscriber("gone@example.org"); got.Status != store.StatusActive {
 		t.Fatalf("after confirming: %s", got.Status)
+	}
+}
+
+// TestConfirmNeedsThePost: opening a confirmation link, as mail scanners
+// and link previews do, only shows a button; the subscription becomes
+// active when that button's form is posted with its CSRF token.
+func TestConfirmNeedsThePost(t *testing.T) {
+	t.Parallel()
+	e := newPageEnv(t, testPublicURL, nil)
+	e.subscribe("scanne@example.org", "fr")
+	link := pathOf(t, linkIn(t, mailText(t, e.smtp.WaitFor(1, 5*time.Second)[0]), testPublicURL+"confirm?token="))
+	pending := func(when string) {
+		t.Helper()
+		if got := e.subscriber("scanne@example.org"); got.Status != store.StatusPending || !got.ConfirmedAt.IsZero() {
+			t.Fatalf("%s: %s, want still pending", when, got.Status)
+		}
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		if res := e.request(method, link, nil); res.status != 200 {
+			t.Fatalf("%s %s: %d", method, link, res.status)
+		}
+		pending(method + " of the link")
+	}
+	res := e.get(link)
+	checkPage(t, res, 200, "fr", "Confirmer mon abonnement", "scanne@example.org", `method="post"`)
+	if !strings.Contains(res.body, `action="/confirm?token=`) {
+		t.Errorf("the form does not post to the signed URL:\n%s", res.body)
+	}
+
+	// Without the form's token, or with another form's, nothing happens.
+	if res := e.request("POST", link, url.Values{}); res.status != 400 || !strings.Contains(res.body, "Formulaire expiré") {
+		t.Errorf("POST without CSRF: %d", res.status)
+	}
+	pending("a POST without CSRF")
+	csrf, cookie := e.formToken("/subscribe")
+	if res := e.request("POST", link, url.Values{csrfField: {csrf}}, "Cookie", cookie.Name+"="+cookie.Value); res.status != 400 {
+		t.Errorf("POST with the subscription form's CSRF: %d", res.status)
+	}
+	pending("a POST with another form's CSRF")
+
+	res = e.post(link, url.Values{})
+	checkPage(t, res, 200, "fr", "Votre abonnement est confirmé.")
+	if got := e.subscriber("scanne@example.org"); got.Status != store.StatusActive {
+		t.Fatalf("after the button: %s", got.Status)
 	}
 }
 
@@ -572,6 +624,7 @@ func TestBadTokens(t *testing.T) {
 		want         token.Purpose
 	}{
 		{"GET", "/confirm", token.Confirm},
+		{"POST", "/confirm", token.Confirm},
 		{"GET", "/unsubscribe", token.Unsubscribe},
 		{"POST", "/unsubscribe", token.Unsubscribe},
 		{"GET", "/preferences", token.Preferences},
@@ -584,6 +637,9 @@ func TestBadTokens(t *testing.T) {
 			if name == "unknown id" && rt.path == "/unsubscribe" {
 				continue // leaving a list one is not on is fine: 200
 			}
+			if name == "unknown id" && rt.method == "POST" && rt.path == "/confirm" {
+				continue // no form exists for it: the CSRF check refuses it (400) first
+			}
 			cases[name] = mk(rt.want)
 		}
 		for _, p := range purposes {
@@ -595,7 +651,9 @@ func TestBadTokens(t *testing.T) {
 			t.Run(rt.method+rt.path+"/"+name, func(t *testing.T) {
 				target := rt.path + "?token=" + url.QueryEscape(tok)
 				var res response
-				if rt.method == "POST" && rt.path == "/preferences" {
+				if rt.method == "POST" && rt.path == "/confirm" {
+					res = e.request("POST", target, url.Values{})
+				} else if rt.method == "POST" && rt.path == "/preferences" {
 					res = e.request("POST", target, url.Values{"topics": {"video"}, "language": {"en"}})
 				} else if rt.method == "POST" {
 					res = oneClickPOST(t, e.h, target)

@@ -182,9 +182,21 @@ smtp:
 
 	var msg struct{ Text string }
 	mp.getJSON("/api/v1/message/"+mp.waitFor(email, "Confirmez"), &msg)
+	// The link shows a button; its form (CSRF field and cookie) confirms.
 	confirm := link(t, msg.Text, base+"confirm?token=")
-	if got := body(t, person, confirm); !strings.Contains(got, "confirmé") {
-		t.Fatalf("confirmation page:\n%s", got)
+	page = body(t, person, confirm)
+	csrf = regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("confirmation page without its button:\n%s", page)
+	}
+	res, err = person.PostForm(confirm, url.Values{"csrf": {html.UnescapeString(csrf[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(got), "confirmé") {
+		t.Fatalf("confirmation: %d\n%s", res.StatusCode, got)
 	}
 
 	// An editor triggers the digest.

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +236,111 @@ func TestSubscribersAddRemoveListExport(t *testing.T) {
 	}
 	if code, stdout, _ := c.run(t, "subscribers", "--help"); code != 0 || !strings.Contains(stdout, "import") {
 		t.Errorf("subscribers --help: %d %q", code, stdout)
+	}
+}
+
+// TestSubscribersExportFormulas: no exported cell starts as a spreadsheet
+// formula (OWASP CSV injection), and importing the export gives every
+// address, name and topic back unchanged.
+func TestSubscribersExportFormulas(t *testing.T) {
+	cfg := tempConfig(t)
+	st := openConfigStore(t, cfg)
+	ctx := context.Background()
+	now := time.Now()
+	for _, in := range []store.NewSubscriber{
+		{Email: "=cmd|'/Ccalc'!A0@example.org", Name: "=HYPERLINK(\"https://evil.example\")", Lang: "fr"},
+		{Email: "+plus@example.org", Name: "+33 6 12 34 56 78", Topics: []string{"-moins", "podcast"}},
+		{Email: "-moins@example.org", Name: "@SUM(A1)", Lang: "en", Topics: []string{"=x", "@y"}},
+		{Email: "apostrophe@example.org", Name: "'=déjà protégé", Topics: []string{"''+deux"}},
+		{Email: "ordinaire@example.org", Name: "'Jean' O'Brien", Topics: []string{"'citation"}},
+	} {
+		if _, err := st.Add(ctx, in, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := map[string]store.Subscriber{}
+	for sub, err := range st.ListByStatus(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[sub.Email] = sub
+	}
+
+	out := filepath.Join(filepath.Dir(cfg), "export.csv")
+	c := cliCase{}
+	if code, _, stderr := c.run(t, "subscribers", "export", "--config", cfg, out); code != 0 {
+		t.Fatalf("export: %d %s", code, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell %q would be read as a formula", cell)
+			}
+		}
+	}
+	for _, want := range []string{
+		`'=cmd|'/Ccalc'!A0@example.org,"'=HYPERLINK(""https://evil.example"")",fr,,active`,
+		`'+plus@example.org,'+33 6 12 34 56 78,,'-moins;podcast,active`,
+		`'-moins@example.org,'@SUM(A1),en,'=x;@y,active`,
+		`ordinaire@example.org,'Jean' O'Brien,,'citation,active`,
+		// Already quoted: one more quote, which the import removes.
+		`apostrophe@example.org,''=déjà protégé,,'''+deux,active`,
+	} {
+		if !strings.Contains(string(data), want+"\n") {
+			t.Errorf("the export lacks the row %s:\n%s", want, data)
+		}
+	}
+
+	code, stdout, stderr := c.run(t, "subscribers", "import", "--config", cfg, out)
+	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("%d rows: 0 created, 0 updated, %d unchanged", len(before), len(before))) {
+		t.Errorf("re-import of the export: %d %q %s", code, stdout, stderr)
+	}
+	n := 0
+	for sub, err := range st.ListByStatus(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		b, ok := before[sub.Email]
+		if !ok || b.Name != sub.Name || b.Lang != sub.Lang || !slices.Equal(b.Topics, sub.Topics) || b.Status != sub.Status || !b.UpdatedAt.Equal(sub.UpdatedAt) {
+			t.Errorf("%q changed by the round trip: %+v → %+v", sub.Email, b, sub)
+		}
+	}
+	if n != len(before) {
+		t.Errorf("%d subscribers after the round trip, %d before", n, len(before))
+	}
+}
+
+func TestCSVSafeUnsafe(t *testing.T) {
+	for _, tc := range []struct{ in, safe string }{
+		{"", ""},
+		{"Jean", "Jean"},
+		{"=1+1", "'=1+1"},
+		{"+33", "'+33"},
+		{"-x", "'-x"},
+		{"@x", "'@x"},
+		{"\tx", "'\tx"},
+		{"\rx", "'\rx"},
+		{"'", "'"},
+		{"'x", "'x"},
+		{"'=x", "''=x"},
+		{"''-x", "'''-x"},
+		{"x=1", "x=1"},
+		{" =x", " =x"},
+	} {
+		if got := csvSafe(tc.in); got != tc.safe {
+			t.Errorf("csvSafe(%q) = %q, want %q", tc.in, got, tc.safe)
+		}
+		if got := csvUnsafe(tc.safe); got != tc.in {
+			t.Errorf("csvUnsafe(%q) = %q, want %q", tc.safe, got, tc.in)
+		}
 	}
 }

@@ -85,6 +85,37 @@ func Build(ctx context.Context, outDir string, s *Set) (res *Result, err error) 
 	}
 
 	res = &Result{}
+	keep := make(map[string]bool, len(produced))
+	for _, p := range produced {
+		keep[p] = true
+	}
+	// An output of an earlier build that stands where a new one goes — a
+	// file that becomes a folder ("feed" → "feed/index.xml") or the
+	// reverse — is removed first, else the rename below would fail.
+	dirs, gone := map[string]bool{}, map[string]bool{}
+	// (Paths from the manifest may be anything: "/" ends a walk up too.)
+	for _, p := range produced {
+		for d := path.Dir(p); d != "." && d != "/" && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	for _, q := range old {
+		inTheWay := dirs[q]
+		for d := path.Dir(q); d != "." && d != "/" && !inTheWay; d = path.Dir(d) {
+			inTheWay = keep[d]
+		}
+		if keep[q] || !inTheWay {
+			continue
+		}
+		removed, err := removeOutput(outDir, q)
+		if err != nil {
+			return nil, err
+		}
+		if removed {
+			res.Removed = append(res.Removed, q)
+		}
+		gone[q] = true
+	}
 	for _, p := range produced {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -103,12 +134,8 @@ func Build(ctx context.Context, outDir string, s *Set) (res *Result, err error) 
 		res.Written = append(res.Written, p)
 	}
 
-	keep := make(map[string]bool, len(produced))
-	for _, p := range produced {
-		keep[p] = true
-	}
 	for _, p := range old {
-		if keep[p] {
+		if keep[p] || gone[p] {
 			continue
 		}
 		removed, err := removeOutput(outDir, p)

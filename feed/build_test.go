@@ -408,3 +408,45 @@ func TestBuildNestedPaths(t *testing.T) {
 		t.Errorf("feed/feed.xml: %v\n%.600s", err, b)
 	}
 }
+
+// TestBuildFileBecomesFolder: an output path that was a file and becomes
+// a folder (or the reverse) between two builds works: the earlier file is
+// removed before the new one goes in its place. A file bulletin did not
+// write stays, and then stops the build with an error.
+func TestBuildFileBecomesFolder(t *testing.T) {
+	opts := testOptions()
+	opts.Tags, opts.Types = false, false
+	dir := t.TempDir()
+	steps := []struct{ rss, want, gone string }{
+		{"flux", "flux", ""},
+		{"flux/index.xml", "flux/index.xml", "flux"},
+		{"flux", "flux", "flux/index.xml"},
+	}
+	for i, st := range steps {
+		opts.RSSPath = st.rss
+		res, err := Build(context.Background(), dir, Plan(fixture(), opts))
+		if err != nil {
+			t.Fatalf("step %d (%s): %v", i, st.rss, err)
+		}
+		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(st.want))); err != nil || !fi.Mode().IsRegular() {
+			t.Fatalf("step %d: %s is not a file: %v", i, st.want, err)
+		}
+		if st.gone != "" && !slices.Contains(res.Removed, st.gone) {
+			t.Errorf("step %d: removed %q, want %s among them", i, res.Removed, st.gone)
+		}
+	}
+	// A foreign file in the folder's place is never removed.
+	if err := os.MkdirAll(filepath.Join(dir, "autre"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "autre", "mine.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.RSSPath = "autre"
+	if _, err := Build(context.Background(), dir, Plan(fixture(), opts)); err == nil {
+		t.Error("a folder holding a foreign file was replaced")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "autre", "mine.txt")); err != nil {
+		t.Errorf("the foreign file is gone: %v", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ecoresponsable/bulletin/publication"
 )
@@ -145,7 +146,13 @@ func Plan(pubs []*publication.Publication, opts Options) *Set {
 		if p := cleanPath(opts.XSLPath); p != "" {
 			s.xslHref = strings.TrimSuffix(u.EscapedPath(), "/") + "/" + escapePath(p)
 		}
+		// Every feed needs a title, and an Atom feed an author, which
+		// falls back to the site's title: without one, the host stands in.
+		if strings.TrimSpace(s.opts.SiteTitle) == "" {
+			s.opts.SiteTitle = u.Hostname()
+		}
 	}
+	opts = s.opts
 
 	site := &feedSpec{kind: KindSite, title: opts.SiteTitle, items: s.pubs, idx: make([]int32, len(s.pubs))}
 	for i := range site.idx {
@@ -433,14 +440,28 @@ func distinctUpdated(pubs []*publication.Publication) map[*publication.Publicati
 	return out
 }
 
+// maxSlug bounds a tag's or type's folder name in bytes, well below the
+// 255 bytes file systems allow for one name.
+const maxSlug = 200
+
 // slug turns a tag or type into a path segment with publication.Slug. A
 // name that leaves nothing (only punctuation) gets "tag-" and a hash of the
-// name, so that it still has a stable folder of its own.
+// name, so that it still has a stable folder of its own; one longer than
+// maxSlug bytes is cut (between characters) and gets the hash too, so that
+// two long names that start alike keep folders of their own.
 func slug(name string) string {
-	if s := publication.Slug(name); s != "" {
+	s := publication.Slug(name)
+	if s != "" && len(s) <= maxSlug {
 		return s
 	}
 	h := fnv.New32a()
 	h.Write([]byte(name))
-	return fmt.Sprintf("tag-%08x", h.Sum32())
+	if s == "" {
+		return fmt.Sprintf("tag-%08x", h.Sum32())
+	}
+	cut := maxSlug - 9
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s-%08x", strings.TrimRight(s[:cut], "-"), h.Sum32())
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ecoresponsable/bulletin/publication"
 )
@@ -30,6 +31,17 @@ func TestSlug(t *testing.T) {
 	a, b := slug("!!!"), slug("???")
 	if !strings.HasPrefix(a, "tag-") || !strings.HasPrefix(b, "tag-") || a == b || a != slug("!!!") {
 		t.Errorf("slug(\"!!!\") = %q, slug(\"???\") = %q: want two stable, distinct tag- names", a, b)
+	}
+	// Names too long for a folder are cut, between characters, and keep
+	// folders of their own.
+	for _, long := range []string{strings.Repeat("très long ", 30), strings.Repeat("日本語", 40)} {
+		x := slug(long)
+		if len(x) > maxSlug || !utf8.ValidString(x) || x != slug(long) {
+			t.Errorf("slug of a %d-byte name = %q (%d bytes)", len(long), x, len(x))
+		}
+		if x == slug(long+" bis") {
+			t.Errorf("two long names that start alike share %q", x)
+		}
 	}
 }
 

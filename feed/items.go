@@ -180,10 +180,11 @@ func escapeHTML(s string) string {
 }
 
 // orEpoch returns t, or for a feed without items (zero t) a fixed date that
-// keeps the output independent of the build time.
+// keeps the output independent of the build time: 2000-01-01, as validators
+// call dates before 1990 implausible (ImplausibleDate).
 func orEpoch(t time.Time) time.Time {
 	if t.IsZero() {
-		return time.Unix(0, 0).UTC()
+		return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	return t
 }

@@ -81,7 +81,14 @@ func (s *Set) appendJSONItem(b []byte, p *publication.Publication, validBody boo
 		b = append(b, `,"content_html":`...)
 		b = appendJSONValid(b, p.Content, validBody)
 	} else {
-		b = appendJSONMember(b, "content_text", p.Description)
+		// JSON Feed 1.1: an item has content_html or content_text; for a
+		// page without body, the description, else the title, stands in
+		// (as in Atom's summary).
+		text := p.Description
+		if text == "" {
+			text = c.title
+		}
+		b = appendJSONMember(b, "content_text", text)
 	}
 	b = appendJSONMember(b, "summary", p.Description)
 	if p.Image != nil {

@@ -380,6 +380,9 @@ func (s *Set) refFillJSON(j *refJSONItem, p *publication.Publication) {
 	j.ContentHTML = p.Content
 	if p.Content == "" {
 		j.ContentText = p.Description
+		if j.ContentText == "" {
+			j.ContentText = c.title
+		}
 	}
 	j.Summary = p.Description
 	if p.Image != nil {

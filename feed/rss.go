@@ -173,20 +173,23 @@ func (s *Set) rssFrame(f *feedSpec) (head, tail []byte, err error) {
 	o := &s.opts
 	ch := &rssChannel{
 		RssFeed: &feeds.RssFeed{
-			Title:         cleanXML(f.title),
-			Link:          o.SiteURL,
-			Description:   cleanXML(o.SiteDescription),
-			Language:      o.Language,
-			Copyright:     cleanXML(o.Rights),
-			LastBuildDate: rfc822(orEpoch(f.updated)),
-			Generator:     cleanXML(o.Generator),
-			Docs:          "https://www.rssboard.org/rss-specification",
-			Ttl:           max(o.TTL, 0),
+			Title:       cleanXML(f.title),
+			Link:        o.SiteURL,
+			Description: cleanXML(o.SiteDescription),
+			Language:    o.Language,
+			Copyright:   cleanXML(o.Rights),
+
+			Generator: cleanXML(o.Generator),
+			Docs:      "https://www.rssboard.org/rss-specification",
+			Ttl:       max(o.TTL, 0),
 		},
 		Self: rssAtomLink{Href: s.outputs[f.rss].URL, Rel: "self", Type: MediaTypeRSS},
 	}
 	if !f.published.IsZero() {
 		ch.PubDate = rfc822(f.published)
+	}
+	if !f.updated.IsZero() { // optional: a feed without items has none
+		ch.LastBuildDate = rfc822(f.updated)
 	}
 	ch.ManagingEditor, ch.Creator = rssPerson(o.Author)
 	ch.ManagingEditor, ch.Creator = cleanXML(ch.ManagingEditor), cleanXML(ch.Creator)

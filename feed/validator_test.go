@@ -1,7 +1,9 @@
 package feed
 
 import (
+	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/url"
 	"regexp"
@@ -513,6 +515,12 @@ func TestValidatorRules(t *testing.T) {
 				p.Author = nil
 			}
 		}},
+		{"no site title nor author: the host stands in", func(o *Options, pubs []*publication.Publication) {
+			o.SiteTitle, o.Author = " ", publication.Author{}
+			for _, p := range pubs {
+				p.Author = nil
+			}
+		}},
 		{"email-only authors", func(o *Options, pubs []*publication.Publication) {
 			o.Author = publication.Author{Email: "site@exemple.org"}
 			pubs[1].Author = &publication.Author{Email: "zoe@exemple.org"}
@@ -546,6 +554,8 @@ func TestValidatorRules(t *testing.T) {
 				case FormatAtom:
 					t.Run(o.Path, func(t *testing.T) { checkAtom(t, sink.files[o.Path].String(), o.URL) })
 					n++
+				case FormatJSON:
+					t.Run(o.Path, func(t *testing.T) { checkJSONFeed(t, sink.files[o.Path].Bytes(), o.URL) })
 				}
 			}
 			if n != 18 {
@@ -555,5 +565,77 @@ func TestValidatorRules(t *testing.T) {
 				t.Error("the RSS image is not the PNG icon standing for the SVG logo (ImageUrlFormat)")
 			}
 		})
+	}
+}
+
+// checkJSONFeed checks the rules of JSON Feed 1.1 that a reader relies on:
+// the version, feed_url, and items with a unique non-empty id, an absolute
+// url, RFC 3339 dates, and content_html or content_text ("one or the other
+// must be present").
+func checkJSONFeed(t *testing.T, doc []byte, selfURL string) {
+	t.Helper()
+	var f struct {
+		Version string `json:"version"`
+		FeedURL string `json:"feed_url"`
+		Items   []struct {
+			ID          *string `json:"id"`
+			URL         string  `json:"url"`
+			ContentHTML *string `json:"content_html"`
+			ContentText *string `json:"content_text"`
+			Published   string  `json:"date_published"`
+			Modified    string  `json:"date_modified"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(doc, &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.Version != "https://jsonfeed.org/version/1.1" || f.FeedURL != selfURL {
+		t.Errorf("version %q, feed_url %q (want %q)", f.Version, f.FeedURL, selfURL)
+	}
+	ids := map[string]bool{}
+	for i, it := range f.Items {
+		where := fmt.Sprintf("item %d", i)
+		if it.ID == nil || *it.ID == "" || ids[*it.ID] {
+			t.Errorf("%s: missing, empty or repeated id", where)
+		} else {
+			ids[*it.ID] = true
+		}
+		if (it.ContentHTML == nil || *it.ContentHTML == "") && (it.ContentText == nil || *it.ContentText == "") {
+			t.Errorf("%s: neither content_html nor content_text", where)
+		}
+		checkAbsolute(t, where+" url", it.URL)
+		checkRFC3339(t, where+" date_published", it.Published)
+		checkRFC3339(t, where+" date_modified", it.Modified)
+	}
+}
+
+// TestEmptySiteFeeds: a site without publications still gets valid,
+// deterministic feeds: no lastBuildDate in RSS (it is optional), and an
+// Atom updated date validators find plausible (not 1970).
+func TestEmptySiteFeeds(t *testing.T) {
+	opts := testOptions()
+	s, sink := generate(t, nil, opts)
+	for _, o := range s.Outputs() {
+		doc := sink.files[o.Path].String()
+		switch o.Format {
+		case FormatRSS:
+			checkRSS(t, doc, o.URL)
+			if strings.Contains(doc, "lastBuildDate") {
+				t.Errorf("%s: lastBuildDate without items", o.Path)
+			}
+		case FormatAtom:
+			checkAtom(t, doc, o.URL)
+			if !strings.Contains(doc, "<updated>2000-01-01T00:00:00Z</updated>") {
+				t.Errorf("%s: updated is not the fixed plausible date:\n%s", o.Path, doc)
+			}
+		case FormatJSON:
+			checkJSONFeed(t, sink.files[o.Path].Bytes(), o.URL)
+		}
+	}
+	_, again := generate(t, nil, opts)
+	for p, b := range sink.files {
+		if again.files[p].String() != b.String() {
+			t.Errorf("%s differs between two builds", p)
+		}
 	}
 }

@@ -67,13 +67,16 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("unparseable date %q (use 2006-01-02, 2006-01-02T15:04:05 or RFC 3339)", s)
 }
 
-// dateValue reads a date from a front-matter value.
+// dateValue reads a date from a front-matter value, to the second: feeds
+// write whole seconds, so two dates that differ by a fraction must compare
+// equal here too (ordering, telling updated dates apart).
 func dateValue(v any, loc *time.Location) (time.Time, error) {
 	switch x := v.(type) {
 	case string:
-		return ParseDate(x, loc)
+		t, err := ParseDate(x, loc)
+		return t.Truncate(time.Second), err
 	case time.Time:
-		return x.In(loc), nil
+		return x.In(loc).Truncate(time.Second), nil
 	case int64:
 		// A bare year or yyyymmdd is ambiguous: ask for a real date.
 		return time.Time{}, fmt.Errorf("unparseable date %d (use 2006-01-02)", x)

@@ -92,6 +92,13 @@ func TestDateValue(t *testing.T) {
 	if got, err := dateValue(utc, loc); err != nil || !got.Equal(utc) || got.Location() != loc {
 		t.Errorf("time.Time: %v %v", got, err)
 	}
+	// Whole seconds, as feeds write them: 10:00:00.1 and 10:00:00.7 are
+	// the same date (else they look distinct here and equal in a feed).
+	for _, v := range []any{"2026-11-27T10:00:00.1Z", "2026-11-27T10:00:00.7Z", time.Date(2026, 11, 27, 10, 0, 0, 999_999_999, time.UTC)} {
+		if got, err := dateValue(v, loc); err != nil || !got.Equal(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)) {
+			t.Errorf("dateValue(%v) = %v, %v: want whole seconds", v, got, err)
+		}
+	}
 	for _, v := range []any{int64(2022), nil, true, 1.5, []any{"2022-06-02"}, map[string]any{"a": 1}} {
 		if _, err := dateValue(v, loc); err == nil {
 			t.Errorf("dateValue(%#v) accepted", v)

@@ -275,8 +275,44 @@ func resolveURL(base *url.URL, ref string) string {
 	if err != nil {
 		return ref
 	}
-	if u.IsAbs() {
-		return ref
+	if !u.IsAbs() {
+		u = base.ResolveReference(u)
 	}
-	return base.ResolveReference(u).String()
+	return toURI(u.String())
+}
+
+// toURI percent-encodes, after the host, the bytes a URI cannot hold
+// (RFC 3986): spaces, controls, non-ASCII (RFC 3987's mapping of an IRI),
+// and `"<>\^`{|}`. url.URL.String escapes the path and fragment but keeps
+// the query and an absolute URL's odd bytes as they were given, which
+// feed validators refuse ("https://cdn.example.org/épisode 1.mp3?a=b c").
+func toURI(s string) string {
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + 3
+		if j := strings.IndexAny(s[start:], "/?#"); j >= 0 {
+			start += j
+		} else {
+			return s
+		}
+	}
+	const hex = "0123456789ABCDEF"
+	var b []byte
+	for i := start; i < len(s); i++ {
+		c := s[i]
+		if c > ' ' && c < 0x7f && !strings.ContainsRune("\"<>\\^`{|}", rune(c)) {
+			if b != nil {
+				b = append(b, c)
+			}
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, len(s)+16), s[:i]...)
+		}
+		b = append(b, '%', hex[c>>4], hex[c&15])
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
 }

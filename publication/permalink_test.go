@@ -140,6 +140,11 @@ func TestResolveURL(t *testing.T) {
 		"   ":                     "https://example.org/a/b/",
 		"%zz":                     "%zz",
 		"/guides/éco-conception/": "https://example.org/guides/%C3%A9co-conception/",
+		// Absolute URLs and queries come out as URIs too (RFC 3986, 3987).
+		"https://cdn.example.org/épisode 1.mp3":            "https://cdn.example.org/%C3%A9pisode%201.mp3",
+		"https://cdn.example.org/t humb.png?a=b c&d=é#x y": "https://cdn.example.org/t%20humb.png?a=b%20c&d=%C3%A9#x%20y",
+		"?q=a b|c":             "https://example.org/a/b/?q=a%20b%7Cc",
+		"https://host.example": "https://host.example",
 	}
 	for in, want := range tests {
 		if got := resolveURL(base, in); got != want {

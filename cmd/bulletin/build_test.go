@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"io/fs"
 	"os"
@@ -256,6 +257,25 @@ func TestCorpus(t *testing.T) {
 			}
 		}
 		checkContentURLs(t, p, b)
+		if strings.HasSuffix(p, ".json") {
+			// JSON Feed 1.1: content_html or content_text, one or the other
+			// (the corpus has quiz pages with neither body nor description).
+			var f struct {
+				Items []struct {
+					ID          string `json:"id"`
+					ContentHTML string `json:"content_html"`
+					ContentText string `json:"content_text"`
+				} `json:"items"`
+			}
+			if err := json.Unmarshal(b, &f); err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			for _, it := range f.Items {
+				if it.ContentHTML == "" && it.ContentText == "" {
+					t.Errorf("%s: item %s has neither content_html nor content_text", p, it.ID)
+				}
+			}
+		}
 		return nil
 	})
 	if err != nil {

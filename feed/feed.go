@@ -11,13 +11,17 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"net/url"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/ecoresponsable/bulletin/publication"
 )
@@ -111,6 +115,7 @@ type Set struct {
 	feeds   []*feedSpec
 	outputs []Output
 	xslHref string
+	merged  []Merge
 	err     error
 }
 
@@ -310,8 +315,41 @@ func (s *Set) addGroups(kind, pattern string, keys func(*publication.Publication
 		}
 		f := &feedSpec{kind: kind, key: name, title: title, items: g.items, idx: g.idx}
 		s.add(f, in(s.opts.RSSPath), in(s.opts.AtomPath), in(s.opts.JSONPath))
+		folds := map[string]bool{}
+		for n := range g.names {
+			folds[foldName(n)] = true
+		}
+		if len(folds) > 1 {
+			names := slices.Sorted(maps.Keys(g.names))
+			s.merged = append(s.merged, Merge{Kind: kind, Names: names, Dir: strings.TrimSuffix(dir, "/")})
+		}
 	}
 	return nil
+}
+
+// Merge is a tag or type feed that gathers names differing by more than
+// case and accents ("C", "C++" and "C#" all make the slug "c"): most
+// likely distinct topics that the feed's readers get mixed.
+type Merge struct {
+	Kind  string   // KindTag or KindType
+	Names []string // sorted
+	Dir   string   // the feed's folder
+}
+
+// Merged lists the feeds that merge names differing by more than case and
+// accents, for commands to warn about.
+func (s *Set) Merged() []Merge { return s.merged }
+
+// foldName is a name without case and accents, punctuation kept: names
+// with the same fold are spellings of one name ("Vidéo", "video").
+func foldName(n string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.TrimSpace(n)) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
 }
 
 // url returns the absolute URL of an output path.

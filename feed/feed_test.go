@@ -3,6 +3,7 @@ package feed
 import (
 	"context"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -355,5 +356,20 @@ func TestStylesheet(t *testing.T) {
 		if strings.Contains(lower, bad) {
 			t.Errorf("stylesheet holds %q: it must not load or run anything", bad)
 		}
+	}
+}
+
+// TestMergedNames: names that differ only by case and accents share a
+// feed quietly; names that differ by more (punctuation) are reported.
+func TestMergedNames(t *testing.T) {
+	pubs := fixture()
+	pubs[0].Tags = []string{"C", "Vidéo"}
+	pubs[1].Tags = []string{"C++", "video"}
+	pubs[2].Tags = []string{"C#", "VIDÉO"}
+	opts := testOptions()
+	s := Plan(pubs, opts)
+	want := []Merge{{Kind: KindTag, Names: []string{"C", "C#", "C++"}, Dir: "tags/c"}}
+	if got := s.Merged(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Merged() = %+v, want %+v", got, want)
 	}
 }

@@ -57,6 +57,7 @@ func runBuild(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	set := feed.Plan(site.Publications, feedOptions(cfg))
+	warnMerged(env, set)
 	if err := publication.Render(ctx, set.Publications()); err != nil {
 		return err
 	}
@@ -105,6 +106,7 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	set := feed.Plan(site.Publications, feedOptions(cfg))
+	warnMerged(env, set)
 	if err := set.Generate(ctx, discardSink{}); err != nil {
 		return err
 	}

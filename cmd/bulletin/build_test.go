@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"flag"
 	"io/fs"
 	"os"
@@ -449,5 +450,25 @@ func TestUnusedLabels(t *testing.T) {
 		if args[0] == "check" && !strings.Contains(stderr, "; 0 errors, 3 warnings\n") {
 			t.Errorf("check's summary does not count the label warnings:\n%s", stderr)
 		}
+	}
+}
+
+// TestMergedTagsWarned: tags that end up in one feed although they differ
+// by more than case and accents are named, in check's count too.
+func TestMergedTagsWarned(t *testing.T) {
+	dir := t.TempDir()
+	for i, tag := range []string{"C", "C++", "C#", "Vidéo", "video"} {
+		body := fmt.Sprintf("---\ntitle: T%d\ndate: 2024-01-0%d\ntags: [%q]\n---\nx\n", i, i+1, tag)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("p%d.md", i)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, stderr := runCLI(t, map[string]string{"BULLETIN_SITE_URL": "https://example.org/"}, "check", "--content", dir)
+	if code != 0 {
+		t.Fatalf("check exited %d:\n%s", code, stderr)
+	}
+	want := `warning: tags "C", "C#", "C++" share one feed (tags/c/): rename one to keep them apart` + "\n"
+	if !strings.Contains(stderr, want) || strings.Count(stderr, "share one feed") != 1 || !strings.Contains(stderr, "0 errors, 1 warnings") {
+		t.Errorf("stderr:\n%s", stderr)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ecoresponsable/bulletin/config"
+	"github.com/ecoresponsable/bulletin/feed"
 	"github.com/ecoresponsable/bulletin/publication"
 )
 
@@ -105,6 +106,25 @@ func loadSite(ctx context.Context, env *cliEnv, cfg *config.Config, now time.Tim
 			"site.labels: %q: no publication has this tag or type"), name))
 	}
 	return site, nil
+}
+
+// warnMerged warns about each tag or type feed that gathers names
+// differing by more than case and accents ("C", "C++", "C#" → tags/c/).
+func warnMerged(env *cliEnv, set *feed.Set) {
+	for _, m := range set.Merged() {
+		quoted := make([]string, len(m.Names))
+		for i, n := range m.Names {
+			quoted[i] = strconv.Quote(n)
+		}
+		list := strings.Join(quoted, ", ")
+		if m.Kind == feed.KindType {
+			env.warn(fmt.Sprintf(env.t("les types %s partagent un flux (%s/) : renommez-en un pour les séparer",
+				"types %s share one feed (%s/): rename one to keep them apart"), list, m.Dir))
+			continue
+		}
+		env.warn(fmt.Sprintf(env.t("les étiquettes %s partagent un flux (%s/) : renommez-en une pour les séparer",
+			"tags %s share one feed (%s/): rename one to keep them apart"), list, m.Dir))
+	}
 }
 
 // unusedLabels are the keys of site.labels that no tag or type of the

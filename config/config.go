@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
 )
 
 // DefaultFile is the configuration file looked for in the working directory
@@ -246,7 +247,7 @@ func Default() *Config {
 		Content: Content{
 			Dir:         "content",
 			DataDir:     "_data",
-			Exclude:     []string{"_includes/**", "_layouts/**", "node_modules/**", "README.md"},
+			Exclude:     []string{"_includes/**", "_layouts/**", "_site/**", "_drafts/**", "_sass/**", "node_modules/**", "README.md"},
 			IgnoreTags:  []string{"posts", "all"},
 			MaxFileSize: 10 << 20,
 		},
@@ -368,6 +369,13 @@ func (c *Config) Validate() ([]Warning, error) {
 	}
 	if _, err := c.Location(); err != nil {
 		errs = append(errs, err)
+	}
+	// Feeds carry the language as a BCP 47 tag (xml:lang, JSON Feed):
+	// "fr_FR" and "FR" are written "fr-FR" and "fr"; "Français" is refused.
+	if tag, err := language.Parse(strings.TrimSpace(c.Site.Language)); err != nil || strings.TrimSpace(c.Site.Language) == "" {
+		errs = append(errs, fmt.Errorf("site.language %q must be a language tag such as fr, en or fr-FR", c.Site.Language))
+	} else {
+		c.Site.Language = tag.String()
 	}
 	if c.Server.PublicURL == "" {
 		c.Server.PublicURL = c.Site.URL

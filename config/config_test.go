@@ -119,6 +119,11 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("public_url defaults to site.url, got %q", cfg.Server.PublicURL)
 	}
 	cfg = Default()
+	cfg.Site.Language = "en_GB"
+	if _, err := cfg.Validate(); err != nil || cfg.Site.Language != "en-GB" {
+		t.Fatalf("site.language en_GB: %q %v", cfg.Site.Language, err)
+	}
+	cfg = Default()
 	cfg.Site.URL = "https://example.org/sub"
 	if _, err := cfg.Validate(); err != nil || cfg.Site.URL != "https://example.org/sub/" {
 		t.Fatalf("trailing slash: %q %v", cfg.Site.URL, err)
@@ -131,6 +136,8 @@ func TestValidate(t *testing.T) {
 		func(c *Config) { c.SMTP.Concurrency = 0 },
 		func(c *Config) { c.Content.Permalinks = []Permalink{{Pattern: "x/**"}} },
 		func(c *Config) { c.Server.PublicURL = "ftp://x" },
+		func(c *Config) { c.Site.Language = "Français" },
+		func(c *Config) { c.Site.Language = "" },
 	} {
 		c := Default()
 		c.Site.URL = "https://example.org/"

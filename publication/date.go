@@ -146,3 +146,37 @@ func parseLocalFast(s string, loc *time.Location) (time.Time, bool) {
 	}
 	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, loc), true
 }
+
+// isoDateLen is the length of a "YYYY-MM-DD" date.
+const isoDateLen = len("2006-01-02")
+
+// isISODate reports whether s starts with a date shaped "YYYY-MM-DD" (ASCII
+// digits, as the \d{4}-\d{2}-\d{2} of Eleventy's file-name rules).
+func isISODate(s string) bool {
+	if len(s) < isoDateLen {
+		return false
+	}
+	for i := 0; i < isoDateLen; i++ {
+		if i == 4 || i == 7 {
+			if s[i] != '-' {
+				return false
+			}
+		} else if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// pathDate is the date Eleventy gives a file whose data has none: the first
+// "YYYY-MM-DD" in its path (relative to the content folder), in a file or
+// a folder name: posts/2026-01-01-hello.md, 2026-01-01/index.md,
+// notes-2026-01-01.md. False when the path holds none.
+func pathDate(source string) (string, bool) {
+	for i := 0; i+isoDateLen <= len(source); i++ {
+		if isISODate(source[i:]) {
+			return source[i : i+isoDateLen], true
+		}
+	}
+	return "", false
+}

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/text/language"
 )
 
 // Options tells Load how to read a content folder.
@@ -336,7 +337,8 @@ func (l *loader) excluded(rel string, isDir bool) bool {
 func (l *loader) walk(ctx context.Context) ([]string, []Diagnostic, error) {
 	var files []string
 	var diags []Diagnostic
-	dataDir := strings.Trim(filepath.ToSlash(l.opts.DataDir), "/")
+	// Cleaned, so that "./_data" is still read as data, never as publications.
+	dataDir := path.Clean(strings.Trim(filepath.ToSlash(l.opts.DataDir), "/"))
 	err := walkTree(l.dir, func(p, rel string, d fs.DirEntry, err error) error {
 		if errors.Is(err, errLinkNotFollowed) {
 			diags = append(diags, l.diag(rel, 0, Warning, fmt.Sprintf("symbolic link to a folder not followed: %s", strings.TrimPrefix(err.Error(), errLinkNotFollowed.Error()+": "))))
@@ -361,7 +363,9 @@ func (l *loader) walk(ctx context.Context) ([]string, []Diagnostic, error) {
 				diags = append(diags, l.readGlobal(p, rel)...)
 				return fs.SkipDir
 			}
-			if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "node_modules" || l.excluded(rel, true) {
+			// Folders named with "_" are read (Jekyll's _posts): the
+			// special ones (_includes, _site, _drafts…) are in Exclude.
+			if strings.HasPrefix(name, ".") || name == "node_modules" || l.excluded(rel, true) {
 				return fs.SkipDir
 			}
 			return nil
@@ -666,7 +670,12 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 	p := &Publication{Source: source, Data: data, bodyLine: bodyLine, lines: fm.Lines}
 	p.Lang = l.opts.Lang
 	if s, ok := data["lang"].(string); ok && strings.TrimSpace(s) != "" {
-		p.Lang = strings.TrimSpace(s)
+		// A BCP 47 tag, as feeds write it ("fr_FR" → "fr-FR").
+		if tag, err := language.Parse(strings.TrimSpace(s)); err == nil {
+			p.Lang = tag.String()
+		} else {
+			warn("lang", fmt.Sprintf("lang %q is not a language tag (e.g. fr, en, fr-FR): the site's language is used", strings.TrimSpace(s)))
+		}
 	}
 	title, _ := scalarString(data["title"])
 	title = strings.TrimSpace(title)
@@ -674,13 +683,23 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 		return nil, nil, stateFailed, &LineError{Line: line("title"), Msg: "missing title"}
 	}
 	dv, hasDate := data["date"]
+	fromPath := false
 	if !hasDate || dv == nil {
-		if len(bytes.TrimSpace(body)) == 0 {
-			return nil, nil, stateListing, nil
+		// As in Eleventy, a date in the file's path (2026-01-01-hello.md)
+		// stands in for a missing one, read as a front-matter date is.
+		d, ok := pathDate(source)
+		if !ok {
+			if len(bytes.TrimSpace(body)) == 0 {
+				return nil, nil, stateListing, nil
+			}
+			return nil, nil, stateFailed, &LineError{Line: 1, Msg: "missing date (add date: YYYY-MM-DD to the front matter)"}
 		}
-		return nil, nil, stateFailed, &LineError{Line: 1, Msg: "missing date (add date: YYYY-MM-DD to the front matter)"}
+		dv, fromPath = d, true
 	}
 	if p.Date, err = dateValue(dv, l.opts.Location); err != nil {
+		if fromPath {
+			return nil, nil, stateFailed, &LineError{Line: 1, Msg: "date in the file's path: " + err.Error()}
+		}
 		return nil, nil, stateFailed, &LineError{Line: line("date"), Msg: err.Error()}
 	}
 	p.Updated = p.Date
@@ -890,7 +909,7 @@ func (l *loader) lookup(p *Publication, data map[string]any) vars {
 			root = map[string]any{
 				"url":          p.Path,
 				"fileSlug":     fileSlug(p.Source),
-				"filePathStem": strings.TrimSuffix("/"+p.Source, path.Ext(p.Source)),
+				"filePathStem": path.Join("/", path.Dir(p.Source), stripDate(strings.TrimSuffix(path.Base(p.Source), path.Ext(p.Source)))),
 				"inputPath":    "./" + p.Source,
 				"date":         p.Date.Format(time.RFC3339),
 			}
@@ -935,11 +954,12 @@ func (l *loader) tags(v any, warn func(string)) []string {
 	return out
 }
 
-// stableID keeps an absolute URI as it is and resolves anything else
+// stableID keeps an absolute URI (with what a URI cannot hold, such as a
+// space, percent-encoded: Atom wants an IRI) and resolves anything else
 // against the site URL, so that every feed format gets a valid identifier.
 func stableID(site *url.URL, id string) string {
 	if u, err := url.Parse(id); err == nil && u.Scheme != "" {
-		return id
+		return toURI(id)
 	}
 	return site.ResolveReference(&url.URL{Path: id}).String()
 }

@@ -151,7 +151,7 @@ func TestLoadExclusionsAndStats(t *testing.T) {
 		"skip/me.md":                 "# x",
 	}
 	opts := testOptions(t)
-	opts.Exclude = []string{"README.md", "skip/**"}
+	opts.Exclude = []string{"README.md", "skip/**", "_includes/**"}
 	s := loadFiles(t, files, opts)
 	if len(s.Diagnostics) != 0 {
 		t.Errorf("diagnostics: %v", diagStrings(s))
@@ -379,6 +379,7 @@ func TestLoadFields(t *testing.T) {
 		"img-str.md":   "---\ntitle: I\ndate: 2024-01-01\nimage: /a.png\nimageAlt: Texte\nauthor: Nadia\n---\n",
 		"json-tags.md": "---\ntitle: T\ndate: 2024-01-01\ntags: [\"a\", \"b\", \"A\", \"posts\", \" \", 2024]\n---\n",
 		"id-uri.md":    "---\ntitle: T\ndate: 2024-01-01\nid: tag:example.org,2024:1\n---\n",
+		"id-space.md":  "---\ntitle: T\ndate: 2024-01-01\nid: \"tag:example.org,2024:mon épisode <1>\"\n---\n",
 		"id-rel.md":    "---\ntitle: T\ndate: 2024-01-01\nid: episodes/4\n---\n",
 		"id-num.md":    "---\ntitle: T\ndate: 2024-01-01\nid: 42\n---\n",
 		"video.md":     "---\ntitle: V\ndate: 2024-01-01\nembedVideoUrl: https://www.youtube.com/embed/abc?autoplay=1\napercu: /t.jpg\n---\nTexte.\n",
@@ -436,6 +437,8 @@ func TestLoadFields(t *testing.T) {
 		{"json-tags Author", pubs["json-tags.md"].Author, (*Author)(nil)},
 		{"json-tags Image", pubs["json-tags.md"].Image, (*Image)(nil)},
 		{"id-uri ID", pubs["id-uri.md"].ID, "tag:example.org,2024:1"},
+		// Atom ids are IRIs: what a URI cannot hold is percent-encoded.
+		{"id-space ID", pubs["id-space.md"].ID, "tag:example.org,2024:mon%20%C3%A9pisode%20%3C1%3E"},
 		{"id-uri URL", pubs["id-uri.md"].URL, "https://example.org/id-uri/"},
 		{"id-rel ID", pubs["id-rel.md"].ID, "https://example.org/episodes/4"},
 		{"id-num ID", pubs["id-num.md"].ID, "https://example.org/42"},
@@ -707,5 +710,136 @@ func TestLoadRenderBodies(t *testing.T) {
 	}
 	if got["later.md"].rendered {
 		t.Error("an upcoming publication was rendered")
+	}
+}
+
+// TestLoadLanguageTags: lang is written as a BCP 47 tag, as feeds need it
+// (xml:lang, JSON Feed); what is not one is a warning, and the site's
+// language stands in.
+func TestLoadLanguageTags(t *testing.T) {
+	page := func(lang string) string { return "---\ntitle: T\ndate: 2024-01-01\nlang: " + lang + "\n---\nx\n" }
+	s := loadFiles(t, map[string]string{
+		"a.md": page("fr_FR"), "b.md": page("EN-gb"), "c.md": page("Français"), "d.md": page("en"),
+	}, testOptions(t))
+	got := map[string]string{}
+	for _, p := range s.Publications {
+		got[p.Source] = p.Lang
+	}
+	want := map[string]string{"a.md": "fr-FR", "b.md": "en-GB", "c.md": "fr", "d.md": "en"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("langs %v, want %v", got, want)
+	}
+	if d := diagStrings(s); len(d) != 1 || d[0] != `site/c.md:4: warning: lang "Français" is not a language tag (e.g. fr, en, fr-FR): the site's language is used` {
+		t.Errorf("diagnostics %q", d)
+	}
+}
+
+// Folders named with "_" are read unless excluded (Jekyll's _posts are
+// publications); the data folder, however it is written, is read as data
+// and never as publications.
+func TestLoadUnderscoreFolders(t *testing.T) {
+	files := map[string]string{
+		"_posts/2024-01-01-hello.md": "---\ntitle: Hello {{ metadata.name }}\n---\nx",
+		"_drafts/x.md":               "---\ntitle: X\ndate: 2024-01-01\n---\nx",
+		"_site/y.md":                 "---\ntitle: Y\ndate: 2024-01-01\n---\nx",
+		"_includes/z.md":             "{% nope %}",
+		"_data/metadata.json":        `{"name": "Site"}`,
+		"_data/notes.md":             "---\ntitle: N\ndate: 2024-01-01\n---\nx",
+		"_data/sub/n.md":             "---\ntitle: N2\ndate: 2024-01-01\n---\nx",
+		".git/a.md":                  "---\ntitle: G\ndate: 2024-01-01\n---\nx",
+	}
+	for _, dataDir := range []string{"_data", "./_data/"} {
+		opts := testOptions(t)
+		opts.DataDir = dataDir
+		opts.Exclude = []string{"_includes/**", "_site/**", "_drafts/**"}
+		s := loadFiles(t, files, opts)
+		if len(s.Diagnostics) != 0 {
+			t.Errorf("data_dir %q: diagnostics: %v", dataDir, diagStrings(s))
+		}
+		if len(s.Publications) != 1 || len(s.Upcoming) != 0 {
+			t.Fatalf("data_dir %q: published %v, want only _posts/2024-01-01-hello.md", dataDir, bySource(s))
+		}
+		p := s.Publications[0]
+		if p.Source != "_posts/2024-01-01-hello.md" || p.Title != "Hello Site" || p.Path != "/_posts/2024-01-01-hello/" {
+			t.Errorf("data_dir %q: got %s %q at %s", dataDir, p.Source, p.Title, p.Path)
+		}
+		if s.Stats.Files != 1 {
+			t.Errorf("data_dir %q: Stats %+v, want 1 file", dataDir, s.Stats)
+		}
+	}
+}
+
+// A file named as its folder is that folder's index, as in Eleventy: its
+// URL is the folder's, which an index.md beside it would share.
+func TestLoadFileNamedAsItsFolder(t *testing.T) {
+	fm := func(title string) string { return "---\ntitle: " + title + "\ndate: 2024-01-01\n---\nx" }
+	s := loadFiles(t, map[string]string{
+		"a/a.md":                  fm("A"),
+		"a/index.md":              fm("A index"),
+		"guides/guides/guides.md": fm("Guides"),
+		"b/b/index.md":            fm("B index"),
+		"b/b.md":                  fm("B"),
+	}, testOptions(t))
+	want := []string{"site/a/index.md:1: error: duplicate permalink /a/ (already used by a/a.md): file skipped"}
+	if got := diagStrings(s); !reflect.DeepEqual(got, want) {
+		t.Errorf("diagnostics:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	paths := map[string]string{}
+	for src, p := range bySource(s) {
+		paths[src] = p.Path
+	}
+	wantPaths := map[string]string{"a/a.md": "/a/", "guides/guides/guides.md": "/guides/guides/", "b/b/index.md": "/b/b/", "b/b.md": "/b/"}
+	if !reflect.DeepEqual(paths, wantPaths) {
+		t.Errorf("paths %v, want %v", paths, wantPaths)
+	}
+}
+
+// A file without a date in its data takes the first YYYY-MM-DD of its path,
+// in the site's time zone; page.fileSlug and :slug drop a date before the
+// name, the default URL keeps it (as Eleventy does).
+func TestLoadDateFromFileName(t *testing.T) {
+	files := map[string]string{
+		"blog/2024-01-02-hello.md":  "---\ntitle: \"{{ page.fileSlug }}\"\ndescription: \"{{ page.filePathStem }} {{ page.date }}\"\n---\nx",
+		"blog/2024-01-03-front.md":  "---\ntitle: Front\ndate: 2024-03-04\n---\nx",
+		"blog/2024-01-05-null.md":   "---\ntitle: Empty date\ndate:\n---\nx",
+		"2024-02-01/index.md":       "---\ntitle: Folder\n---\nx",
+		"news/2024-05-06-launch.md": "---\ntitle: Launch\n---\nx",
+		"blog/nodate.md":            "---\ntitle: No date\n---\nx",
+		"blog/2024-02-30-bad.md":    "---\ntitle: Bad\n---\nx",
+	}
+	opts := testOptions(t)
+	opts.Permalinks = []PermalinkRule{{Pattern: "news/**", Permalink: "/actualites/:slug/"}}
+	s := loadFiles(t, files, opts)
+	want := []string{
+		`site/blog/2024-02-30-bad.md:1: error: date in the file's path: unparseable date "2024-02-30" (use 2006-01-02, 2006-01-02T15:04:05 or RFC 3339): file skipped`,
+		"site/blog/nodate.md:1: error: missing date (add date: YYYY-MM-DD to the front matter): file skipped",
+	}
+	if got := diagStrings(s); !reflect.DeepEqual(got, want) {
+		t.Errorf("diagnostics:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, paris(t)) }
+	pubs := bySource(s)
+	tests := []struct {
+		source, title, path string
+		date                time.Time
+	}{
+		{"blog/2024-01-02-hello.md", "hello", "/blog/2024-01-02-hello/", day(2024, 1, 2)},
+		{"blog/2024-01-03-front.md", "Front", "/blog/2024-01-03-front/", day(2024, 3, 4)},
+		{"blog/2024-01-05-null.md", "Empty date", "/blog/2024-01-05-null/", day(2024, 1, 5)},
+		{"2024-02-01/index.md", "Folder", "/2024-02-01/", day(2024, 2, 1)},
+		{"news/2024-05-06-launch.md", "Launch", "/actualites/launch/", day(2024, 5, 6)},
+	}
+	for _, tt := range tests {
+		p := pubs[tt.source]
+		if p == nil {
+			t.Errorf("%s was not published", tt.source)
+			continue
+		}
+		if p.Title != tt.title || p.Path != tt.path || !p.Date.Equal(tt.date) || p.Date.Location().String() != "Europe/Paris" {
+			t.Errorf("%s: %q at %s dated %v; want %q at %s dated %v", tt.source, p.Title, p.Path, p.Date, tt.title, tt.path, tt.date)
+		}
+	}
+	if p := pubs["blog/2024-01-02-hello.md"]; p != nil && p.Description != "/blog/hello 2024-01-02T00:00:00+01:00" {
+		t.Errorf("description %q, want page.filePathStem without the date and page.date from the file name", p.Description)
 	}
 }

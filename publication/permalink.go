@@ -131,26 +131,42 @@ func slugFast(s string) (string, bool) {
 	return strings.TrimRight(b.String(), "-"), true
 }
 
-// fileSlug is Eleventy's page.fileSlug: the file name without extension, or
-// the folder name for an index file.
+// fileSlug is Eleventy's page.fileSlug: the file name without extension and
+// without a date before it (2026-01-01-hello.md → hello), or the folder
+// name, also without its date, for an index file.
 func fileSlug(source string) string {
 	base := path.Base(source)
-	name := strings.TrimSuffix(base, path.Ext(base))
+	name := stripDate(strings.TrimSuffix(base, path.Ext(base)))
 	if name == "index" {
 		dir := path.Dir(source)
 		if dir == "." {
 			return ""
 		}
-		return path.Base(dir)
+		return stripDate(path.Base(dir))
+	}
+	return name
+}
+
+// stripDate removes what Eleventy's TemplateFileSlug removes from a name:
+// everything up to the first "YYYY-MM-DD-" in it, wherever it is
+// ("2026-01-01-hello" and "n1-2026-01-01-hello" are "hello").
+func stripDate(name string) string {
+	for i := 0; i+isoDateLen < len(name); i++ {
+		if isISODate(name[i:]) && name[i+isoDateLen] == '-' {
+			return name[i+isoDateLen+1:]
+		}
 	}
 	return name
 }
 
 // defaultPath is Eleventy's URL for a source file: a/b/c.md → /a/b/c/,
-// a/b/index.md → /a/b/, unescaped.
+// a/b/index.md → /a/b/, unescaped. A file named as its folder is that
+// folder's index, as Eleventy's TemplatePermalink has it: a/b/b.md → /a/b/.
+// Dates stay in the URL (a/2026-01-01-c.md → /a/2026-01-01-c/), as they do
+// in Eleventy's.
 func defaultPath(source string) string {
 	stem := strings.TrimSuffix(source, path.Ext(source))
-	if path.Base(stem) == "index" {
+	if base := path.Base(stem); base == "index" || base == path.Base(path.Dir(stem)) {
 		stem = path.Dir(stem)
 	}
 	if stem == "." || stem == "" {

@@ -38,6 +38,23 @@ func TestDefaultPathAndFileSlug(t *testing.T) {
 		{"index.md", "/", ""},
 		{"page.markdown", "/page/", "page"},
 		{"guides/éco-conception/fiche outils.md", "/guides/éco-conception/fiche outils/", "fiche outils"},
+		// A file named as its folder is the folder's index (Eleventy's
+		// TemplatePermalink._hasDuplicateFolder), compared as written.
+		{"a/a.md", "/a/", "a"},
+		{"guides/guides/guides.md", "/guides/guides/", "guides"},
+		{"a/b/a.md", "/a/b/a/", "a"},
+		{"a/A.md", "/a/A/", "A"},
+		{"a.md", "/a/", "a"},
+		// The slug drops a date before it (Eleventy's TemplateFileSlug);
+		// the default URL keeps it, as Eleventy's does.
+		{"blog/2026-01-01-hello.md", "/blog/2026-01-01-hello/", "hello"},
+		{"blog/n1-2026-01-01-hello.md", "/blog/n1-2026-01-01-hello/", "hello"},
+		{"2026-01-01-hello/index.md", "/2026-01-01-hello/", "hello"},
+		{"hello/2026-01-01-hello.md", "/hello/2026-01-01-hello/", "hello"},
+		{"2026-01-01-index.md", "/2026-01-01-index/", ""},
+		{"posts/veille-2022-02-23.md", "/posts/veille-2022-02-23/", "veille-2022-02-23"},
+		{"2026-01-01.md", "/2026-01-01/", "2026-01-01"},
+		{"2026-1-01-x.md", "/2026-1-01-x/", "2026-1-01-x"},
 	}
 	for _, tt := range tests {
 		if got := defaultPath(tt.source); got != tt.path {
@@ -45,6 +62,27 @@ func TestDefaultPathAndFileSlug(t *testing.T) {
 		}
 		if got := fileSlug(tt.source); got != tt.slug {
 			t.Errorf("fileSlug(%q) = %q, want %q", tt.source, got, tt.slug)
+		}
+	}
+}
+
+func TestPathDate(t *testing.T) {
+	tests := []struct{ source, want string }{
+		{"blog/2026-01-01-hello.md", "2026-01-01"},
+		{"2026-01-01/index.md", "2026-01-01"},
+		{"posts/veille-2022-02-23.md", "2022-02-23"},
+		{"a/2026-01-01/b-2027-02-02.md", "2026-01-01"},
+		{"12026-01-01-x.md", "2026-01-01"},
+		{"2026-02-30-x.md", "2026-02-30"}, // found; ParseDate refuses it
+		{"blog/hello.md", ""},
+		{"2026-1-01-x.md", ""},
+		{"2026-01-0", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got, ok := pathDate(tt.source)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("pathDate(%q) = %q, %v; want %q", tt.source, got, ok, tt.want)
 		}
 	}
 }
@@ -88,6 +126,11 @@ func TestExpandPermalink(t *testing.T) {
 		{"/archive/:path/", "blog/a/x.md", "/archive/blog/a/x/"},
 		{"/:dir/:slug.html", "blog/a/x.md", "/blog/a/x.html"},
 		{"/:dir/:slug/", "x.md", "//x/"},
+		{"/actualites/:slug/", "actualites/2024-03-05-lancement.md", "/actualites/lancement/"},
+		{"/:year/:month/:day/:slug.html", "_posts/2024-03-05-lancement.md", "/2024/03/05/lancement.html"},
+		{"/archive/:path/", "guides/guides.md", "/archive/guides/"},
+		{"/archive/:path/", "blog/2024-03-05-x.md", "/archive/blog/2024-03-05-x/"},
+		{"/:dir/:slug/", "guides/guides.md", "/guides/guides/"},
 	}
 	for _, tt := range tests {
 		if got := expandPermalink(tt.pattern, tt.source, "L’été à Paris", date); got != tt.want {

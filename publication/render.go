@@ -537,8 +537,10 @@ func newPolicy() *bluemonday.Policy {
 // urlAttrs are the attributes whose value is one URL.
 var urlAttrs = map[string]bool{"href": true, "src": true, "poster": true, "cite": true, "data": true, "action": true, "formaction": true, "background": true, "longdesc": true, "usemap": true, "xlink:href": true}
 
-// dropped elements are removed with their content.
-var droppedElems = map[string]bool{"script": true, "style": true, "noscript": true, "template": true, "object": true, "applet": true, "form": true, "select": true, "textarea": true, "button": true, "link": true, "meta": true, "base": true}
+// dropped elements are removed with their content. A <button> is not: the
+// sanitising policy removes the tag and keeps its text, which on real
+// sites is often a heading's (DSFR accordions: <h2><button>Sources</button>).
+var droppedElems = map[string]bool{"script": true, "style": true, "noscript": true, "template": true, "object": true, "applet": true, "form": true, "select": true, "textarea": true, "link": true, "meta": true, "base": true}
 
 // voidElems are dropped elements that have no end tag, hence no content.
 var voidElems = map[string]bool{"link": true, "meta": true, "base": true}

@@ -144,6 +144,10 @@ func TestRenderRemovesDangerousHTML(t *testing.T) {
 		{"iframe srcdoc", `<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;" src="/e"></iframe>`, []string{"srcdoc", "<iframe", "alert"}, []string{`<a href="https://example.org/e">`}},
 		{"style element", "<style>body{display:none}</style>\n\nok", []string{"<style", "display"}, []string{"ok"}},
 		{"form and button", "<form><button formaction=\"javascript:x\">b</button></form>ok", []string{"<form", "<button", "javascript"}, []string{"ok"}},
+		// A button's label is text worth keeping (DSFR accordions); the
+		// element and its attributes are not.
+		{"button label kept", `<h2 class="fr-accordion__title"><button class="fr-accordion__btn" aria-expanded="false" onclick="x()" formaction="javascript:x">Transcription</button></h2>`,
+			[]string{"<button", "onclick", "javascript", "aria-expanded"}, []string{"<h2>Transcription</h2>"}},
 		{"svg with script", `<svg><script>alert(1)</script><a xlink:href="javascript:x">l</a></svg>`, []string{"<svg", "<script", "javascript", "alert"}, nil},
 		{"meta refresh", `<meta http-equiv="refresh" content="0;url=javascript:x">ok`, []string{"<meta", "javascript"}, []string{"ok"}},
 		{"base href", `<base href="https://evil.example/"><a href="x">x</a>`, []string{"evil"}, []string{`https://example.org/blog/post/x`}},

@@ -25,7 +25,7 @@ func sampleOptions(t testing.TB) Options {
 		Now:         now,
 		Lang:        "fr",
 		DataDir:     "_data",
-		Exclude:     []string{"_includes/**", "_layouts/**", "node_modules/**", "README.md"},
+		Exclude:     []string{"_includes/**", "_layouts/**", "_site/**", "_drafts/**", "_sass/**", "node_modules/**", "README.md"},
 		IgnoreTags:  []string{"posts", "all"},
 		Permalinks:  []PermalinkRule{{Pattern: "actualites/**", Permalink: "/actualites/:slug/"}},
 		MaxFileSize: 10 << 20,

@@ -104,6 +104,16 @@ func expandTemplates(src []byte, firstLine int, lookup vars, video videoLink) ([
 				out.Write(src[j:next])
 			case name == "raw" || name == "verbatim":
 				inRaw = true
+			case name == "comment":
+				// A comment block: dropped with what it holds, which is
+				// often a note not meant for readers. Unterminated, the
+				// rest of the body goes too (Eleventy would not build it).
+				skip, ok := commentEnd(src, next)
+				line += bytes.Count(src[next:skip], []byte("\n"))
+				if !ok {
+					issues = append(issues, templateIssue{tagLine, "{% comment %} without {% endcomment %}: the rest of the body is left out"})
+				}
+				next = skip
 			case name == "youtube" || name == "dailymotion" || name == "vimeo":
 				target := watchURL(name, unquote(args))
 				if target == "" {
@@ -118,6 +128,35 @@ func expandTemplates(src []byte, firstLine int, lookup vars, video videoLink) ([
 		i = next
 	}
 	return out.Bytes(), capIssues(issues)
+}
+
+// commentEnd returns where the text after the {% endcomment %} that closes
+// the comment block whose content starts at i ends (nested comment blocks
+// count), and whether there is one; without one, the end of src.
+func commentEnd(src []byte, i int) (int, bool) {
+	depth := 1
+	for {
+		j := bytes.Index(src[i:], []byte("{%"))
+		if j < 0 {
+			return len(src), false
+		}
+		j += i
+		k := bytes.Index(src[j+2:], []byte("%}"))
+		if k < 0 {
+			return len(src), false
+		}
+		end := j + 2 + k + 2
+		name, _ := splitTag(strings.TrimSpace(strings.Trim(strings.TrimSpace(string(src[j+2:j+2+k])), "-")))
+		switch name {
+		case "comment":
+			depth++
+		case "endcomment":
+			if depth--; depth == 0 {
+				return end, true
+			}
+		}
+		i = end
+	}
 }
 
 // maxIssues bounds the template warnings of one file.

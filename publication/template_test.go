@@ -47,6 +47,11 @@ func TestExpandTemplates(t *testing.T) {
 			[]templateIssue{{1, "{{ metadata }} is not a text value: removed"}, {1, "{{ tags }} is not a text value: removed"}}},
 		{"empty expression", "a{{ }}b", videoLink{}, "ab", []templateIssue{{1, "empty {{ }}: removed"}}},
 		{"comment", "a{# note #}b", videoLink{}, "ab", nil},
+		// A comment block goes with what it holds (an editor's note).
+		{"comment block", "a{% comment %}\nNOTE INTERNE : {{ name }} ne pas publier\n{% endcomment %}b", videoLink{}, "ab", nil},
+		{"nested comment blocks and whitespace control", "a{%- comment -%}x{% comment %}y{% endcomment %}z{%- endcomment -%}b", videoLink{}, "ab", nil},
+		{"unterminated comment block", "a{% comment %}secret\nmore", videoLink{}, "a",
+			[]templateIssue{{1, "{% comment %} without {% endcomment %}: the rest of the body is left out"}}},
 		{"raw block", "{% raw %}{{ name }} {% include x %}{% endraw %}!", videoLink{}, "{{ name }} {% include x %}!", nil},
 		{"verbatim block", "{% verbatim %}{{ name }}{% endverbatim %}", videoLink{}, "{{ name }}", nil},
 		{"include", `a {% include "partials/x.njk" %} b`, videoLink{}, "a  b",
@@ -92,7 +97,8 @@ func TestExpandTemplatesLineNumbers(t *testing.T) {
 		"on two lines #}\n" + // 11
 		"{% endif %}\r\n" + // 12
 		"{% raw %}\n{% nope %}\n{% endraw %}\n" + // 13-15
-		"last {{ broken\n" // 16
+		"{% comment %}\nnote\n{% endcomment %}{{ nope }}\n" + // 16-18
+		"last {{ broken\n" // 19
 	_, issues := expandTemplates([]byte(body), 5, testLookup(t), videoLink{})
 	want := []templateIssue{
 		{7, "unknown variable {{ nope }}: removed"},
@@ -100,7 +106,8 @@ func TestExpandTemplatesLineNumbers(t *testing.T) {
 		{8, `template tag {% include "b.njk" %} cannot be run: removed`},
 		{9, "template tag {% if y %} cannot be run: removed"},
 		{12, "template tag {% endif %} cannot be run: removed"},
-		{16, `unterminated "{{": removed`},
+		{18, "unknown variable {{ nope }}: removed"},
+		{19, `unterminated "{{": removed`},
 	}
 	if !reflect.DeepEqual(issues, want) {
 		t.Errorf("issues:\n%v\nwant\n%v", issues, want)

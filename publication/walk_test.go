@@ -29,7 +29,7 @@ func linkedSite(t *testing.T) (root string) {
 	links := map[string]string{
 		"site/guides":                 "../shared/guides",     // a folder outside: followed
 		"site/e.md":                   "../elsewhere/e.md",    // a file outside: read
-		"site/_private":               "../elsewhere/_hidden", // "_" folders are not content, linked or not
+		"site/_private":               "../elsewhere/_hidden", // excluded: not content, linked or not
 		"site/sub/again":              "../sub",               // inside the site: read anyway
 		"site/sub/up":                 "..",                   // the site itself: a loop
 		"shared/guides/deep/back":     "../../guides",         // back to a linked folder: a loop
@@ -54,8 +54,10 @@ func TestLoadFollowsLinkedFolders(t *testing.T) {
 	if err := os.Symlink("site", filepath.Join(root, "content")); err != nil {
 		t.Fatal(err)
 	}
+	opts := testOptions(t)
+	opts.Exclude = []string{"_private/**"}
 	for _, dir := range []string{"site", "content"} {
-		s, err := Load(context.Background(), filepath.Join(root, dir), testOptions(t))
+		s, err := Load(context.Background(), filepath.Join(root, dir), opts)
 		if err != nil {
 			t.Fatal(err)
 		}

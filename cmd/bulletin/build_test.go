@@ -472,3 +472,54 @@ func TestMergedTagsWarned(t *testing.T) {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 }
+
+// TestJekyllFolders builds with the default content.exclude: Jekyll's
+// _posts are published, drafts, Eleventy's output and includes are not,
+// and the data folder is read as data.
+func TestJekyllFolders(t *testing.T) {
+	content := t.TempDir()
+	files := map[string]string{
+		"_posts/2026-01-01-hello.md": "---\ntitle: Hello {{ metadata.name }}\n---\nx\n",
+		"_drafts/x.md":               "---\ntitle: X\ndate: 2026-01-01\n---\nx\n",
+		"_site/y.md":                 "---\ntitle: Y\ndate: 2026-01-01\n---\nx\n",
+		"_includes/z.md":             "---\ntitle: Z\ndate: 2026-01-01\n---\nx\n",
+		"_sass/s.md":                 "---\ntitle: S\ndate: 2026-01-01\n---\nx\n",
+		"_layouts/l.md":              "---\ntitle: L\ndate: 2026-01-01\n---\nx\n",
+		"_data/metadata.json":        `{"name": "Site"}`,
+		"_data/d.md":                 "---\ntitle: D\ndate: 2026-01-01\n---\nx\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(content, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(t.TempDir(), "bulletin.yaml")
+	if err := os.WriteFile(cfg, []byte("site:\n  url: https://example.org/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, nil, "build", "--config", cfg, "--content", content, "--out", out, "--now", sampleNow)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "feed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var feed struct {
+		Items []struct {
+			URL   string `json:"url"`
+			Title string `json:"title"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(b, &feed); err != nil {
+		t.Fatal(err)
+	}
+	if len(feed.Items) != 1 || feed.Items[0].URL != "https://example.org/_posts/2026-01-01-hello/" || feed.Items[0].Title != "Hello Site" {
+		t.Errorf("items %+v, want only _posts/2026-01-01-hello.md, titled Hello Site", feed.Items)
+	}
+}

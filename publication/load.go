@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
 	"net/url"
 	"os"
 	"path"
@@ -823,6 +824,15 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 				continue
 			}
 			e := Enclosure{URL: abs(r.url), Type: r.typ, Length: r.length}
+			if e.Type != "" {
+				// A MIME type, as feeds need it ("audio/mpeg", not "audio").
+				if mt, params, err := mime.ParseMediaType(e.Type); err != nil || !strings.Contains(mt, "/") {
+					warn(k, fmt.Sprintf("%s %s: type %q is not a media type such as audio/mpeg: the file's extension decides", k, r.url, e.Type))
+					e.Type = ""
+				} else {
+					e.Type = mime.FormatMediaType(mt, params)
+				}
+			}
 			if e.Type == "" {
 				e.Type = MediaType(r.url)
 			}

@@ -843,3 +843,22 @@ func TestLoadDateFromFileName(t *testing.T) {
 		t.Errorf("description %q, want page.filePathStem without the date and page.date from the file name", p.Description)
 	}
 }
+
+// TestLoadEnclosureTypes: an enclosure's type must be a MIME type; a word
+// such as "audio" is a warning, and the file's extension decides.
+func TestLoadEnclosureTypes(t *testing.T) {
+	s := loadFiles(t, map[string]string{
+		"a.md": "---\ntitle: A\ndate: 2024-01-01\naudio: {url: https://cdn.example/e.mp3, type: audio, length: 9}\n---\n",
+		"b.md": "---\ntitle: B\ndate: 2024-01-01\naudio: {url: https://cdn.example/e.ogg, type: \"Audio/OGG; codecs=opus\", length: 9}\n---\n",
+	}, testOptions(t))
+	got := map[string]string{}
+	for _, p := range s.Publications {
+		got[p.Source] = p.Enclosures[0].Type
+	}
+	if want := map[string]string{"a.md": "audio/mpeg", "b.md": "audio/ogg; codecs=opus"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("types %v, want %v", got, want)
+	}
+	if d := diagStrings(s); len(d) != 1 || !strings.Contains(d[0], `site/a.md:4: warning: audio https://cdn.example/e.mp3: type "audio" is not a media type`) {
+		t.Errorf("diagnostics %q", d)
+	}
+}

@@ -150,16 +150,33 @@ type sendError struct{ err error }
 func (e *sendError) Error() string { return e.err.Error() }
 func (e *sendError) Unwrap() error { return e.err }
 
+// formMailCooldown is how long after an email sent through the form the
+// same address gets no other one from it.
+const formMailCooldown = time.Hour
+
 // startSubscription records the sign-up and sends its email (see
-// handleSubscribe).
+// handleSubscribe), unless one went to the address less than
+// formMailCooldown ago.
 func (p *pages) startSubscription(ctx context.Context, email, lang string, topics []string, now time.Time) error {
 	st := p.s.opts.Store
 	sub, created, err := st.CreatePending(ctx, store.NewSubscriber{Email: email, Lang: lang, Topics: topics}, now)
 	if err != nil {
 		return err
 	}
+	// One email per address and formMailCooldown through the form, so that
+	// it cannot flood someone's inbox from however many IP addresses. The
+	// newest choices are still kept (below) for the link already sent.
+	mailedKey := "form.mailed." + strconv.FormatInt(sub.ID, 10)
+	heldBack := false
+	if v, ok, err := st.GetSetting(ctx, mailedKey); err == nil && ok {
+		if last, err := time.Parse(time.RFC3339, v); err == nil && !now.Before(last) && now.Sub(last) < formMailCooldown {
+			heldBack = true
+		}
+	}
 	var msg *mailer.Message
 	switch {
+	case !created && sub.Status == store.StatusActive && heldBack:
+		return nil
 	case !created && sub.Status == store.StatusActive:
 		// Their preferences are left alone: only the owner of the address,
 		// through a signed link, may change them.
@@ -173,6 +190,10 @@ func (p *pages) startSubscription(ctx context.Context, email, lang string, topic
 			}
 			sub.Lang, sub.Topics = lang, topics
 		}
+		if heldBack {
+			p.s.log.Info("subscription email held back: one went to this address less than an hour ago", "subscriber", sub.ID)
+			return nil
+		}
 		tok := p.s.opts.Signer.SignID(token.Confirm, sub.ID, now.Add(digest.ConfirmValidity))
 		msg, err = p.s.opts.Renderer.Confirmation(sub, p.link("confirm?token="+tok), now)
 	}
@@ -183,6 +204,9 @@ func (p *pages) startSubscription(ctx context.Context, email, lang string, topic
 	defer cancel()
 	if err := p.s.opts.Mailer.Send(ctx, msg); err != nil {
 		return &sendError{err}
+	}
+	if err := st.SetSetting(ctx, mailedKey, now.UTC().Format(time.RFC3339)); err != nil {
+		p.s.log.Error("record the subscription email", "subscriber", sub.ID, "err", err)
 	}
 	p.s.log.Info("subscription requested", "subscriber", sub.ID, "new", created, "status", string(sub.Status))
 	return nil

@@ -283,6 +283,7 @@ func TestSubscribeSameAnswer(t *testing.T) {
 	e := newPageEnv(t, testPublicURL, nil)
 	ctx := context.Background()
 	first := e.subscribe("someone@example.org", "fr")
+	e.clock.add(formMailCooldown) // a new link, not held back
 	second := e.subscribe("someone@example.org", "fr")
 	if first.status != 200 || first.status != second.status || first.body != second.body {
 		t.Fatalf("unknown then known (pending) address: %d vs %d, bodies equal %v", first.status, second.status, first.body == second.body)
@@ -334,6 +335,37 @@ func TestSubscribeSameAnswer(t *testing.T) {
 	}
 	if got := e.subscriber("gone@example.org"); got.Status != store.StatusActive {
 		t.Fatalf("after confirming: %s", got.Status)
+	}
+}
+
+// TestSubscribeMailCooldown: the form sends one email per address and
+// hour, whatever the address's state and however many requests; the page
+// answers the same, and the newest choices are kept for the link sent.
+func TestSubscribeMailCooldown(t *testing.T) {
+	t.Parallel()
+	e := newPageEnv(t, testPublicURL, nil)
+	e.addActive("active@example.org", "fr", "podcast")
+	first := e.subscribe("victim@example.org", "fr")
+	for range 5 {
+		e.clock.add(time.Minute)
+		if res := e.subscribe("victim@example.org", "fr", "video"); res.status != first.status || res.body != first.body {
+			t.Fatalf("a held-back request is answered differently: %d", res.status)
+		}
+		e.subscribe("active@example.org", "fr")
+	}
+	e.clock.add(formMailCooldown)
+	e.subscribe("victim@example.org", "en")
+	// The form sends before it answers: every email is in by now.
+	msgs := e.smtp.Messages()
+	byTo := map[string]int{}
+	for _, m := range msgs {
+		byTo[m.To[0]]++
+	}
+	if byTo["victim@example.org"] != 2 || byTo["active@example.org"] != 1 {
+		t.Errorf("emails per address %v: want 2 for the pending one (one per hour), 1 for the active one", byTo)
+	}
+	if got := e.subscriber("victim@example.org"); got.Lang != "en" {
+		t.Errorf("the newest request's choices are not kept: %+v", got)
 	}
 }
 

@@ -291,10 +291,10 @@ func resolveURL(base *url.URL, ref string) string {
 	if err != nil {
 		return ref
 	}
-	if !u.IsAbs() {
-		u = base.ResolveReference(u)
+	if u.IsAbs() {
+		return toURI(ref) // as written, its own escapes kept
 	}
-	return toURI(u.String())
+	return toURI(base.ResolveReference(u).String())
 }
 
 // toURI percent-encodes, after the host, the bytes a URI cannot hold

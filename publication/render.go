@@ -238,7 +238,9 @@ func allowedAbs(v *url.URL) bool {
 
 // resolveLink is resolveURL for a Markdown link or image destination, and
 // whether a reader may follow the result: not an unsafeURL, and
-// parseableAbs. It parses the destination once: a site-absolute path
+// parseableAbs. It leaves out resolveURL's last step (toURI): goldmark's
+// renderer escapes the destination, which still holds its backslash
+// escapes ("Bloatware\)"). It parses the destination once: a site-absolute path
 // resolves against the page's http(s) URL without parsing, and an
 // absolute URL is checked as parsed.
 func resolveLink(base *url.URL, ref string) (string, bool) {

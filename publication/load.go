@@ -509,8 +509,10 @@ func normalizeJSON(v any) any {
 	return v
 }
 
-// mergeData returns a copy of base with over's keys set over it; tags are
-// concatenated rather than replaced, as in Eleventy's data cascade.
+// mergeData returns a copy of base with over merged into it as Eleventy's
+// data cascade does (its deep merge): maps are merged key by key, lists
+// are concatenated (tags too, even when written as one string), anything
+// else is replaced; a key written "override:name" replaces name instead.
 func mergeData(base, over map[string]any) map[string]any {
 	out := make(map[string]any, len(base)+len(over))
 	for k, v := range base {
@@ -520,13 +522,32 @@ func mergeData(base, over map[string]any) map[string]any {
 		out[k] = v
 	}
 	for k, v := range over {
+		if name, ok := strings.CutPrefix(k, "override:"); ok && name != "" {
+			out[name] = v
+			continue
+		}
 		if k == "tags" {
 			out[k] = append(toList(out[k]), toList(v)...)
 			continue
 		}
-		out[k] = v
+		out[k] = mergeValue(out[k], v)
 	}
 	return out
+}
+
+// mergeValue merges one value of the cascade over another (see mergeData).
+func mergeValue(base, over any) any {
+	switch o := over.(type) {
+	case map[string]any:
+		if b, ok := base.(map[string]any); ok {
+			return mergeData(b, o)
+		}
+	case []any:
+		if b, ok := base.([]any); ok {
+			return append(append(make([]any, 0, len(b)+len(o)), b...), o...)
+		}
+	}
+	return over
 }
 
 // toList reads a tags-like value: a string is one element.

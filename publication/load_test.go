@@ -862,3 +862,27 @@ func TestLoadEnclosureTypes(t *testing.T) {
 		t.Errorf("diagnostics %q", d)
 	}
 }
+
+// TestLoadDataDeepMerge: the data cascade merges as Eleventy's deep merge
+// does: maps key by key, lists concatenated, "override:" replacing.
+func TestLoadDataDeepMerge(t *testing.T) {
+	s := loadFiles(t, map[string]string{
+		"news/news.json": `{"author": {"name": "Équipe", "url": "/equipe/"}, "tags": "actu", "sources": ["a"], "extra": {"k": 1}}`,
+		"news/a.md":      "---\ntitle: A\ndate: 2024-01-01\nauthor:\n  email: a@example.org\ntags: [x]\nsources: [b]\n---\n",
+		"news/b.md":      "---\ntitle: B\ndate: 2024-01-01\noverride:tags: [seul]\noverride:author: Zoé\n---\n",
+	}, testOptions(t))
+	pubs := bySource(s)
+	a, b := pubs["news/a.md"], pubs["news/b.md"]
+	if a == nil || b == nil {
+		t.Fatalf("not loaded: %v", diagStrings(s))
+	}
+	if want := (Author{Name: "Équipe", Email: "a@example.org", URL: "https://example.org/equipe/"}); a.Author == nil || *a.Author != want {
+		t.Errorf("a's author %+v, want %+v", a.Author, want)
+	}
+	if !reflect.DeepEqual(a.Tags, []string{"actu", "x"}) || !reflect.DeepEqual(a.Data["sources"], []any{"a", "b"}) {
+		t.Errorf("a's tags %q, sources %v: lists are concatenated", a.Tags, a.Data["sources"])
+	}
+	if !reflect.DeepEqual(b.Tags, []string{"seul"}) || b.Author == nil || b.Author.Name != "Zoé" || b.Author.URL != "" {
+		t.Errorf("b's tags %q, author %+v: override: replaces", b.Tags, b.Author)
+	}
+}

@@ -338,8 +338,29 @@ func (l *loader) excluded(rel string, isDir bool) bool {
 func (l *loader) walk(ctx context.Context) ([]string, []Diagnostic, error) {
 	var files []string
 	var diags []Diagnostic
-	// Cleaned, so that "./_data" is still read as data, never as publications.
-	dataDir := path.Clean(strings.Trim(filepath.ToSlash(l.opts.DataDir), "/"))
+	// The data folder, relative to the content folder and cleaned, so that
+	// "./_data" or its absolute path is still read as data, never as
+	// publications; one outside ("../_data") is read on its own.
+	dataDir := ""
+	if dd := l.opts.DataDir; dd != "" {
+		full := dd
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(l.dir, dd)
+		}
+		rel, err := filepath.Rel(l.dir, full)
+		rel = filepath.ToSlash(rel)
+		fi, serr := os.Stat(full)
+		switch {
+		case serr != nil || !fi.IsDir():
+			if path.Clean(filepath.ToSlash(dd)) != "_data" { // the default may well be absent
+				diags = append(diags, l.diag(".", 0, Warning, fmt.Sprintf("data folder %s: not found (content.data_dir, relative to the content folder): no global data", dd)))
+			}
+		case err != nil || rel == ".." || strings.HasPrefix(rel, "../"):
+			diags = append(diags, l.readGlobal(full, rel)...)
+		default:
+			dataDir = rel
+		}
+	}
 	err := walkTree(l.dir, func(p, rel string, d fs.DirEntry, err error) error {
 		if errors.Is(err, errLinkNotFollowed) {
 			diags = append(diags, l.diag(rel, 0, Warning, fmt.Sprintf("symbolic link to a folder not followed: %s", strings.TrimPrefix(err.Error(), errLinkNotFollowed.Error()+": "))))

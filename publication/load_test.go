@@ -886,3 +886,45 @@ func TestLoadDataDeepMerge(t *testing.T) {
 		t.Errorf("b's tags %q, author %+v: override: replaces", b.Tags, b.Author)
 	}
 }
+
+// TestLoadDataDirForms: the global data folder may be given relative to
+// the content folder, with "./", absolute, or outside it ("../_data"); a
+// data folder that is not there is a warning (unless it is the default).
+func TestLoadDataDirForms(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"site/p.md":                  "---\ntitle: P\ndate: 2024-01-01\n---\n{{ metadata.title }}\n",
+		"site/_data/metadata.json":   `{"title": "Dedans"}`,
+		"shared/_data/metadata.json": `{"title": "Dehors"}`,
+	})
+	site := filepath.Join(root, "site")
+	for _, tt := range []struct{ dataDir, want, diag string }{
+		{"_data", "Dedans", ""},
+		{"./_data/", "Dedans", ""},
+		{filepath.Join(site, "_data"), "Dedans", ""},
+		{"../shared/_data", "Dehors", ""},
+		{"nope", "", "site: warning: data folder nope: not found (content.data_dir, relative to the content folder): no global data"},
+	} {
+		opts := testOptions(t)
+		opts.DataDir = tt.dataDir
+		opts.RenderBodies = true
+		s, err := Load(context.Background(), site, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var diags []string
+		for _, d := range diagStrings(s) {
+			if !strings.Contains(d, "unknown variable") {
+				diags = append(diags, d)
+			}
+		}
+		if len(s.Publications) != 1 || !strings.Contains(s.Publications[0].Content, tt.want) ||
+			(tt.diag == "") != (len(diags) == 0) || tt.diag != "" && diags[0] != tt.diag {
+			var content string
+			if len(s.Publications) > 0 {
+				content = s.Publications[0].Content
+			}
+			t.Errorf("data_dir %q: %d publications, content %q, diagnostics %q", tt.dataDir, len(s.Publications), content, diags)
+		}
+	}
+}

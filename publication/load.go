@@ -789,6 +789,7 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 		return nil, nil, stateFailed, &LineError{Line: line("permalink"), Msg: err.Error()}
 	}
 	p.URL = strings.TrimSuffix(l.site.String(), "/") + p.Path
+	p.root = strings.TrimSuffix(l.site.EscapedPath(), "/")
 	if _, err := url.Parse(p.URL); err != nil {
 		return nil, nil, stateFailed, &LineError{Line: line("permalink"), Msg: fmt.Sprintf("URL %q is not valid", p.URL)}
 	}
@@ -800,7 +801,7 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 		if unsafeURL(ref) {
 			return ""
 		}
-		if u := resolveURL(page, ref); parseableAbs(u) {
+		if u := resolveURL(page, underRoot(p.root, ref)); parseableAbs(u) {
 			return u
 		}
 		return ""

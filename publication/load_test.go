@@ -928,3 +928,52 @@ func TestLoadDataDirForms(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadSiteUnderAPath: with a site URL that has a path
+// (https://example.org/sub/), site-absolute URLs in front matter, Markdown
+// and raw HTML go under it, as the pages' own URLs do (Eleventy's HTML
+// base plugin); one already under it, protocol-relative and relative ones
+// are kept; a local media file is still found for its size.
+func TestLoadSiteUnderAPath(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"b.md":         "---\ntitle: B\ndate: 2024-01-01\npermalink: /special/\n---\nx\n",
+		"media/ep.mp3": "12345",
+		"a.md": "---\ntitle: A\ndate: 2024-01-02\nimage: /img/a.png\naudio: /media/ep.mp3\n---\n" +
+			"[B](/special/) [déjà](/sub/guides/) [cdn](//cdn.example/x) [rel](c/)\n\n" +
+			"<a href=\"/special/#top\">b</a> <img src=\"/img/b.png\" srcset=\"/img/b2.png 2x\">\n",
+	})
+	opts := testOptions(t)
+	opts.SiteURL = "https://example.org/sub/"
+	opts.RenderBodies = true
+	s, err := Load(context.Background(), dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubs := bySource(s)
+	a, b := pubs["a.md"], pubs["b.md"]
+	if a == nil || b == nil {
+		t.Fatalf("not loaded: %v", diagStrings(s))
+	}
+	if b.URL != "https://example.org/sub/special/" {
+		t.Fatalf("B's URL %s", b.URL)
+	}
+	for _, want := range []string{
+		`<a href="https://example.org/sub/special/">B</a>`,
+		`<a href="https://example.org/sub/guides/">déjà</a>`,
+		`<a href="https://cdn.example/x">cdn</a>`,
+		`<a href="https://example.org/sub/a/c/">rel</a>`,
+		`<a href="https://example.org/sub/special/#top">b</a>`,
+		`<img src="https://example.org/sub/img/b.png" srcset="https://example.org/sub/img/b2.png 2x">`,
+	} {
+		if !strings.Contains(a.Content, want) {
+			t.Errorf("content lacks %s:\n%s", want, a.Content)
+		}
+	}
+	if a.Image == nil || a.Image.URL != "https://example.org/sub/img/a.png" {
+		t.Errorf("image %+v", a.Image)
+	}
+	if len(a.Enclosures) != 1 || a.Enclosures[0].URL != "https://example.org/sub/media/ep.mp3" || a.Enclosures[0].Length != 5 {
+		t.Errorf("enclosures %+v", a.Enclosures)
+	}
+}

@@ -274,6 +274,25 @@ func plainRootPath(ref string) bool {
 	return true
 }
 
+// underRoot puts a site-absolute path ("/img/a.png") under the site's own
+// path when the site is not at the root of its host (root "/sub"), as
+// Eleventy's HTML base plugin does, so that a link to "/guides/" reaches
+// the page whose URL is site.url + "guides/"; a path already under root
+// is kept as it is.
+func underRoot(root, ref string) string {
+	if root == "" {
+		return ref
+	}
+	r := strings.TrimSpace(ref)
+	if r == "" || r[0] != '/' || len(r) > 1 && (r[1] == '/' || r[1] == '\\') {
+		return ref
+	}
+	if rest, ok := strings.CutPrefix(r, root); ok && (rest == "" || strings.ContainsRune("/?#", rune(rest[0]))) {
+		return r
+	}
+	return root + r
+}
+
 // resolveURL makes ref absolute against base. It returns ref unchanged when
 // it cannot be parsed, so that no content is lost. An empty ref is the base
 // itself (RFC 3986), as it is for a browser on the page.

@@ -253,3 +253,25 @@ func TestLabels(t *testing.T) {
 		t.Errorf("nil labels: Of(tool) = %q", got)
 	}
 }
+
+func TestUnderRoot(t *testing.T) {
+	for _, tt := range []struct{ root, ref, want string }{
+		{"", "/a/", "/a/"},
+		{"/sub", "/a/", "/sub/a/"},
+		{"/sub", " /a/ ", "/sub/a/"},
+		{"/sub", "/sub/a/", "/sub/a/"},
+		{"/sub", "/sub", "/sub"},
+		{"/sub", "/sub?x", "/sub?x"},
+		{"/sub", "/subway/", "/sub/subway/"},
+		{"/sub", "//cdn.example/x", "//cdn.example/x"},
+		{"/sub", "/\\evil.example", "/\\evil.example"},
+		{"/sub", "a/", "a/"},
+		{"/sub", "https://x.org/", "https://x.org/"},
+		{"/sub", "#top", "#top"},
+		{"/sub", "", ""},
+	} {
+		if got := underRoot(tt.root, tt.ref); got != tt.want {
+			t.Errorf("underRoot(%q, %q) = %q, want %q", tt.root, tt.ref, got, tt.want)
+		}
+	}
+}

@@ -63,6 +63,9 @@ type Publication struct {
 	bodyLine int            // the line of Source the body starts on
 	lines    map[string]int // the line of each front-matter key
 	rendered bool
+	// root is the site URL's path without its final slash ("/sub"), ""
+	// for a site at the root of its host: see underRoot.
+	root string
 }
 
 // Image is a picture with its alternative text.

@@ -148,6 +148,7 @@ func (r *renderer) renderInto(p *Publication) {
 func (r *renderer) render(p *Publication) string {
 	r.mdBuf.Reset()
 	r.raw.base, _ = url.Parse(p.URL)
+	r.raw.root = p.root
 	r.raw.lang = p.Lang
 	r.raw.unsure = false
 	md := r.md
@@ -179,6 +180,7 @@ func (r *renderer) parse(md goldmark.Markdown, body []byte) ast.Node {
 type rawHTML struct {
 	policy *bluemonday.Policy
 	base   *url.URL
+	root   string // the site's path, see underRoot
 	lang   string
 	buf    bytes.Buffer
 	out    bytes.Buffer
@@ -312,14 +314,14 @@ func (h *rawHTML) Transform(doc *ast.Document, reader text.Reader, _ parser.Cont
 		case *ast.RawHTML:
 			h.raws = append(h.raws, x)
 		case *ast.Link:
-			dest, ok := resolveLink(h.base, string(x.Destination))
+			dest, ok := resolveLink(h.base, underRoot(h.root, string(x.Destination)))
 			if !ok {
 				unlink = append(unlink, x)
 				break
 			}
 			x.Destination = []byte(dest)
 		case *ast.Image:
-			dest, ok := resolveLink(h.base, string(x.Destination))
+			dest, ok := resolveLink(h.base, underRoot(h.root, string(x.Destination)))
 			if !ok {
 				unlink = append(unlink, x)
 				break
@@ -489,7 +491,7 @@ func (h *rawHTML) renderBlock(w util.BufWriter, source []byte, node ast.Node, en
 // and notes whether the document needs checking for balance.
 func (h *rawHTML) clean(w util.BufWriter, inline bool) {
 	h.out.Reset()
-	rewriteHTML(&h.out, h.buf.Bytes(), h.base, h.lang)
+	rewriteHTML(&h.out, h.buf.Bytes(), h.base, h.root, h.lang)
 	h.san.Reset()
 	_ = h.policy.SanitizeReaderToWriter(bytes.NewReader(h.out.Bytes()), &h.san)
 	if !h.unsure && !selfContained(h.san.Bytes(), inline) {
@@ -550,7 +552,7 @@ var voidElems = map[string]bool{"link": true, "meta": true, "base": true}
 // rewriteHTML copies an HTML fragment to w with every relative URL made
 // absolute against base, iframes and embeds turned into links to what they
 // showed, and style, script, event handlers and javascript: URLs removed.
-func rewriteHTML(w *bytes.Buffer, src []byte, base *url.URL, lang string) {
+func rewriteHTML(w *bytes.Buffer, src []byte, base *url.URL, root, lang string) {
 	z := html.NewTokenizer(bytes.NewReader(src))
 	skip := "" // the element whose content is being dropped
 	for {
@@ -607,7 +609,7 @@ func rewriteHTML(w *bytes.Buffer, src []byte, base *url.URL, lang string) {
 				}
 			}
 			w.WriteString(`<a href="`)
-			w.WriteString(html.EscapeString(resolveURL(base, target)))
+			w.WriteString(html.EscapeString(resolveURL(base, underRoot(root, target))))
 			w.WriteString(`">`)
 			w.WriteString(html.EscapeString(label))
 			w.WriteString(`</a>`)
@@ -625,12 +627,12 @@ func rewriteHTML(w *bytes.Buffer, src []byte, base *url.URL, lang string) {
 			case key == "style" || strings.HasPrefix(key, "on") || key == "srcdoc" || key == "class" && tok.Data != "code":
 				continue
 			case key == "srcset":
-				a.Val = rewriteSrcset(base, a.Val)
+				a.Val = rewriteSrcset(base, root, a.Val)
 			case urlAttrs[key]:
 				if unsafeURL(a.Val) {
 					continue
 				}
-				a.Val = resolveURL(base, a.Val)
+				a.Val = resolveURL(base, underRoot(root, a.Val))
 				if unsafeURL(a.Val) { // "//\"" resolves to "https://\""
 					continue
 				}
@@ -675,7 +677,7 @@ func unsafeURL(v string) bool {
 // does not parse ("%0è") as it is. The list is split as browsers do
 // (HTML's "parse a srcset attribute"): a URL runs to the next space, so
 // "data:a,b 2x" is one candidate, and descriptors run to the next comma.
-func rewriteSrcset(base *url.URL, v string) string {
+func rewriteSrcset(base *url.URL, root, v string) string {
 	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 	var out []string
 	for i := 0; i < len(v); {
@@ -705,7 +707,7 @@ func rewriteSrcset(base *url.URL, v string) string {
 		if ref == "" || unsafeURL(ref) || !srcsetDescriptors(desc) {
 			continue
 		}
-		ref = resolveURL(base, ref)
+		ref = resolveURL(base, underRoot(root, ref))
 		if u, err := url.Parse(ref); err != nil || !allowedAbs(u) || u.Scheme != "http" && u.Scheme != "https" {
 			continue
 		}

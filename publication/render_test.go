@@ -64,14 +64,14 @@ func TestRewriteHTML(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			rewriteHTML(&b, []byte(tt.in), base, "fr")
+			rewriteHTML(&b, []byte(tt.in), base, "", "fr")
 			if b.String() != tt.want {
 				t.Errorf("rewriteHTML(%s)\n got %s\nwant %s", tt.in, b.String(), tt.want)
 			}
 		})
 	}
 	var b bytes.Buffer
-	rewriteHTML(&b, []byte(`<iframe src="/e"></iframe>`), base, "en-GB")
+	rewriteHTML(&b, []byte(`<iframe src="/e"></iframe>`), base, "", "en-GB")
 	if b.String() != `<a href="https://example.org/e">View the embedded content</a>` {
 		t.Errorf("English label: %s", b.String())
 	}

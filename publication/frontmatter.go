@@ -102,6 +102,10 @@ func parseFullYAML(fm []byte, firstLine int) (*FrontMatter, error) {
 		if k.Kind != yaml.ScalarNode {
 			return nil, &LineError{Line: lines.file(k.Line), Msg: "front matter keys must be plain strings"}
 		}
+		if first, dup := out.Lines[k.Value]; dup {
+			// YAML forbids it, and so Eleventy's parser (js-yaml).
+			return nil, &LineError{Line: lines.file(k.Line), Msg: fmt.Sprintf("key %q is given twice (first on line %d)", k.Value, first)}
+		}
 		val, err := nodeValueBudget(v, 0, &budget)
 		if err != nil {
 			return nil, &LineError{Line: lines.file(v.Line), Msg: fmt.Sprintf("%s: %v", k.Value, err)}
@@ -211,6 +215,7 @@ func nodeValueBudget(n *yaml.Node, depth int, budget *int) (any, error) {
 		return nodeValueBudget(n.Content[0], depth+1, budget)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
+		explicit := make(map[string]bool, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
@@ -233,6 +238,11 @@ func nodeValueBudget(n *yaml.Node, depth int, budget *int) (any, error) {
 			} else {
 				return nil, errors.New("mapping keys must be plain strings")
 			}
+			if explicit[key] {
+				// YAML forbids it, and so Eleventy's parser (js-yaml).
+				return nil, fmt.Errorf("key %q is given twice", key)
+			}
+			explicit[key] = true
 			val, err := nodeValueBudget(v, depth+1, budget)
 			if err != nil {
 				return nil, err

@@ -219,6 +219,10 @@ func TestParseFrontMatterErrors(t *testing.T) {
 		{"a complex key", "title: a\n? [x]\n: y\n", 3, "front matter keys must be plain strings"},
 		{"unknown anchor", "title: *nope\n", 2, "invalid YAML: unknown anchor 'nope' referenced"},
 		{"nested complex key", "title: a\nmap:\n  ? [x]\n  : y\n", 4, "map: mapping keys must be plain strings"},
+		// YAML forbids a key twice, and Eleventy's parser refuses it.
+		{"a key twice", "title: a\ndate: 2022-06-02\ntitle: b\n", 4, `key "title" is given twice (first on line 2)`},
+		{"a key twice, not flat", "title: a\ntags: [x]\nmap: {k: 1}\ntitle: b\n", 5, `key "title" is given twice (first on line 2)`},
+		{"a nested key twice", "title: a\nauthor:\n  name: b\n  name: c\n", 4, `author: key "name" is given twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -907,6 +907,12 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 	issues = append(issues, bodyIssues...)
 	// Before the video link is put first, so that lines are the file's.
 	if n, why := tooComplex(expanded); n > 0 {
+		// Its line counts in the expanded body, where a removed multi-line
+		// comment or tag shifts it: the source's own line when the source
+		// alone already passes the limit.
+		if m, _ := tooComplex(body); m > 0 {
+			n = m
+		}
 		return nil, nil, stateFailed, &LineError{Line: bodyLine + n - 1, Msg: why}
 	}
 	if s, ok := data["embedVideoUrl"].(string); ok && strings.TrimSpace(s) != "" {

@@ -266,6 +266,10 @@ func TestLoadDiagnostics(t *testing.T) {
 			"site/bad.md: error: file is 300 bytes, over the 200-byte limit: file skipped", true},
 		{"Markdown nested too deep", "---\ntitle: a\ndate: 2024-01-01\n---\n\nok\n" + strings.Repeat("> ", 150) + "x\n", 0,
 			"site/bad.md:7: error: Markdown blocks nested 150 deep on one line (at most 100 can be rendered in reasonable time): file skipped", true},
+		// The line is the file's, though a multi-line comment before it
+		// is gone from the body that goldmark would read.
+		{"nested too deep after a comment", "---\ntitle: a\ndate: 2024-01-01\n---\n{# one\ntwo\nthree #}\nok\n" + strings.Repeat("> ", 150) + "x\n", 0,
+			"site/bad.md:9: error: Markdown blocks nested 150 deep on one line (at most 100 can be rendered in reasonable time): file skipped", true},
 		{"permalink not a path", "---\ntitle: a\ndate: 2024-01-01\npermalink: 42\n---\nb", 0,
 			"site/bad.md:4: error: permalink must be a path or false: file skipped", true},
 		{"permalink with dot segments", "---\ntitle: a\ndate: 2024-01-01\npermalink: /a/../b/\n---\nb", 0,

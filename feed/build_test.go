@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -448,5 +450,56 @@ func TestBuildFileBecomesFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "autre", "mine.txt")); err != nil {
 		t.Errorf("the foreign file is gone: %v", err)
+	}
+}
+
+// openCounter is a Sink that counts the files open at once.
+type openCounter struct {
+	mem       *memSink
+	open, max atomic.Int64
+}
+
+type countedFile struct {
+	io.Writer
+	c *openCounter
+}
+
+func (f countedFile) Close() error { f.c.open.Add(-1); return nil }
+
+func (c *openCounter) Create(p string) (io.WriteCloser, error) {
+	w, err := c.mem.Create(p)
+	if err != nil {
+		return nil, err
+	}
+	n := c.open.Add(1)
+	for m := c.max.Load(); n > m && !c.max.CompareAndSwap(m, n); m = c.max.Load() {
+	}
+	return countedFile{w, c}, nil
+}
+
+// TestGenerateBoundsOpenFiles: however many CPUs and tags, a Generate
+// keeps at most maxWorkers × maxOpen files open (twice that on disk, with
+// the files compared), under the usual limit of 1,024.
+func TestGenerateBoundsOpenFiles(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(16))
+	pubs := fixture()
+	for i, p := range pubs {
+		for j := range 400 {
+			p.Tags = append(p.Tags, fmt.Sprintf("t%d-%d", i, j))
+		}
+	}
+	s := Plan(pubs, testOptions())
+	c := &openCounter{mem: newMemSink()}
+	if err := s.Generate(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Outputs()) < 3*maxWorkers*maxOpen {
+		t.Fatalf("only %d outputs: the test needs more", len(s.Outputs()))
+	}
+	if got := c.max.Load(); got > maxWorkers*maxOpen {
+		t.Errorf("%d files open at once, want at most %d", got, maxWorkers*maxOpen)
+	}
+	if 2*maxWorkers*maxOpen > 900 {
+		t.Errorf("up to %d files open with the old ones compared: over the usual limit of 1,024 with what else is open", 2*maxWorkers*maxOpen)
 	}
 }

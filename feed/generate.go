@@ -24,9 +24,13 @@ type Sink interface {
 const (
 	// bufSize is the buffer between the encoders and each file of a Sink.
 	bufSize = 32 << 10
-	// maxOpen bounds the feeds of one format written at the same time,
-	// hence the files open at once (three formats run together).
-	maxOpen = 128
+	// maxOpen bounds the feeds one pass writes at the same time. A feed
+	// holds two files open (the new one, and the old one it is compared
+	// with), and at most maxWorkers passes run at once: 4 × 96 × 2 files
+	// stay well under the common limit of 1,024 open files.
+	maxOpen = 96
+	// maxWorkers bounds the jobs of a Generate that run at once.
+	maxWorkers = 4
 )
 
 // Generate writes every output of the Set into sink. Items' Content must
@@ -87,7 +91,7 @@ func (s *Set) Generate(ctx context.Context, sink Sink) error {
 	var wg sync.WaitGroup
 	// The long jobs are the three formats' passes: with one worker more
 	// than CPUs, on two cores they all run together.
-	for range min(runtime.GOMAXPROCS(0)+1, len(jobs)) {
+	for range min(runtime.GOMAXPROCS(0)+1, maxWorkers, len(jobs)) {
 		wg.Go(func() {
 			for job := range next {
 				if err := job(ctx); err != nil {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -361,4 +363,27 @@ func mustParseTime(t *testing.T, s string) time.Time {
 		t.Fatal(err)
 	}
 	return tm
+}
+
+// TestRebuildLogsMergedNames: tags that differ by more than case and
+// accents but share one feed are logged at each build.
+func TestRebuildLogsMergedNames(t *testing.T) {
+	dir := copyDir(t, "../content")
+	for i, tag := range []string{"C", "C++"} {
+		body := fmt.Sprintf("---\ntitle: T%d\ndate: 2024-01-0%d\ntags: [%q]\n---\nx\n", i, i+1, tag)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("c%d.md", i)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs bytes.Buffer
+	_, err := New(context.Background(), Options{
+		ContentDir: dir, LoadSite: sampleLoader(dir), Feeds: sampleFeedOptions(),
+		RebuildInterval: -1, Now: fixedClock(), Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `share one feed`) || !strings.Contains(logs.String(), `names="[C C++]"`) || !strings.Contains(logs.String(), "feed=tags/c/") {
+		t.Errorf("logs:\n%s", logs.String())
+	}
 }

@@ -169,6 +169,10 @@ func (s *Server) rebuild(ctx context.Context, fp string) error {
 		s.log.Warn("content problem", "problem", d.String())
 	}
 	set := feed.Plan(site.Publications, s.opts.Feeds)
+	for _, m := range set.Merged() {
+		s.log.Warn("names that differ by more than case and accents share one feed: rename one to keep them apart",
+			"kind", m.Kind, "names", m.Names, "feed", m.Dir+"/")
+	}
 	if err := publication.Render(ctx, set.Publications()); err != nil {
 		return err
 	}

@@ -292,6 +292,9 @@ type run struct {
 
 	sent, failed, skipped, bounced atomic.Int64
 	deferred                       atomic.Int64 // left pending after a temporary failure
+	// answered is set once the SMTP server accepted a message or refused
+	// one for good in this run: it is up.
+	answered atomic.Bool
 	temp                           tempFailures
 }
 
@@ -372,7 +375,7 @@ produce:
 	}
 	close(jobs)
 	wg.Wait()
-	r.settle()
+	r.endPass()
 }
 
 // deliver renders, sends and records one delivery. The worker records the
@@ -410,9 +413,11 @@ func (r *run) deliver(work context.Context, rc store.Recipient) {
 	err = r.s.Mailer.Send(work, m)
 	switch {
 	case err == nil:
+		r.answered.Store(true)
 		r.record(cur, "sent", r.s.Store.MarkSent(r.keep, r.digest.ID, sub.ID, m.MessageID, r.s.now()), &r.sent)
 		r.settle()
 	case mailer.IsPermanent(err):
+		r.answered.Store(true)
 		bounced, merr := r.s.Store.MarkFailed(r.keep, r.digest.ID, sub.ID, err.Error(), true, r.s.BounceAfter, r.s.now())
 		r.log.Warn("digest: delivery failed", "subscriber", sub.ID, "email", sub.Email,
 			"permanent", true, "bounced", bounced, "error", err)
@@ -422,6 +427,13 @@ func (r *run) deliver(work context.Context, rc store.Recipient) {
 		r.record(cur, "fail", merr, &r.failed)
 		r.settle()
 	case mailer.IsTemporary(err):
+		// A 45x reply is the server up and refusing this message for now
+		// (greylisting, a full mailbox): it answered. 421 and errors
+		// without a reply (refused connection, timeout) may be it down.
+		var me *mailer.Error
+		if errors.As(err, &me) && me.Code >= 450 && me.Code < 460 {
+			r.answered.Store(true)
+		}
 		r.temporary(cur, err)
 	case work.Err() != nil:
 		// The drain timeout ran out: the message may or may not have gone;
@@ -501,6 +513,26 @@ func (r *run) temporary(rc store.Recipient, err error) {
 	}
 	r.temp.mu.Unlock()
 	r.log.Info("digest: temporary failure", "subscriber", rc.ID, "in_a_row", n, "error", err)
+}
+
+// endPass settles the temporary failures left at the end of a pass. When
+// the SMTP server answered nothing in this run (no message accepted or
+// refused for good) and some of them had never failed before, it is taken
+// as down however few they are (a small list never makes OutageAfter in
+// a row): the run stops with ErrSMTPUnavailable and they stay pending, no
+// attempt counted, so that an outage never uses anybody's attempts up.
+func (r *run) endPass() {
+	r.temp.mu.Lock()
+	if n := len(r.temp.streak); !r.temp.tripped && !r.answered.Load() && r.temp.fresh > 0 {
+		r.temp.tripped = true
+		last := r.temp.streak[n-1].err
+		r.stop(fmt.Errorf("%w: %d temporary failures and no message accepted (last: %w)", ErrSMTPUnavailable, n, last))
+		r.temp.mu.Unlock()
+		r.log.Warn("digest: the SMTP server accepted nothing; stopping the run", "failures", n, "error", last)
+		return
+	}
+	r.temp.mu.Unlock()
+	r.settle()
 }
 
 // settle records the temporary failures held in the streak as deferred,

@@ -295,7 +295,7 @@ type run struct {
 	// answered is set once the SMTP server accepted a message or refused
 	// one for good in this run: it is up.
 	answered atomic.Bool
-	temp                           tempFailures
+	temp     tempFailures
 }
 
 // stop halts the run; err is the reason when it is an error (nil for an

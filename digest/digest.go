@@ -34,7 +34,7 @@ type Settings struct {
 	// ListID is the List-Id identifier (e.g. "bulletin.example.org").
 	ListID string
 	// UnsubscribeMailto is the address of the List-Unsubscribe mailto;
-	// empty means From's address.
+	// empty means no mailto, only the one-click URL.
 	UnsubscribeMailto string
 	// Location is the time zone dates are shown in (nil = UTC).
 	Location *time.Location

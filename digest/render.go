@@ -145,10 +145,9 @@ func NewRenderer(tpl *templates.Set, signer *token.Signer, s Settings) *Renderer
 	}
 	r.listID = phrase(s.SiteTitle) + " <" + listID + ">"
 
+	// Empty: no mailto (bulletin reads no mail; a request sent to an
+	// address nobody reads would be lost). The one-click URL does it all.
 	r.mailto = addressOf(s.UnsubscribeMailto)
-	if r.mailto == "" {
-		r.mailto = addressOf(s.From)
-	}
 	return r
 }
 

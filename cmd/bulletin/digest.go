@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -82,6 +84,10 @@ func openDigest(ctx context.Context, env *cliEnv, sf *siteFlags) (*digestSession
 		st.Close()
 		return nil, fmt.Errorf("secret (BULLETIN_SECRET): %w", err)
 	}
+	if err := noteSecret(ctx, env, st, secret); err != nil {
+		st.Close()
+		return nil, err
+	}
 	r := digest.NewRenderer(tpl, signer, digestSettings(cfg, loc))
 	if err := r.Validate(); err != nil {
 		st.Close()
@@ -91,6 +97,33 @@ func openDigest(ctx context.Context, env *cliEnv, sf *siteFlags) (*digestSession
 }
 
 func (s *digestSession) Close() error { return s.st.Close() }
+
+// secretSeenKey is the setting holding a fingerprint of the secret that
+// signed the links sent so far (never the secret itself).
+const secretSeenKey = "secret.fingerprint"
+
+// noteSecret warns when the signing secret is not the one recorded with
+// the database: BULLETIN_SECRET set for serve but not for the commands (or
+// the reverse, or changed) means that the links of one side's emails do
+// not verify on the other, and unsubscribing fails. The new one is
+// recorded, so the warning comes once per change.
+func noteSecret(ctx context.Context, env *cliEnv, st *store.SQLite, secret []byte) error {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("bulletin: fingerprint of the signing secret"))
+	fp := hex.EncodeToString(m.Sum(nil))[:16]
+	seen, ok, err := st.GetSetting(ctx, secretSeenKey)
+	if err != nil {
+		return err
+	}
+	if ok && seen == fp {
+		return nil
+	}
+	if ok {
+		env.warn(env.t("le secret de signature n’est plus celui des courriels déjà envoyés (BULLETIN_SECRET défini, retiré ou changé) : leurs liens de désinscription et de préférences ne fonctionnent plus ; donnez le même BULLETIN_SECRET à serve et aux commandes",
+			"the signing secret is not the one of the emails already sent (BULLETIN_SECRET set, unset or changed): their unsubscribe and preferences links no longer work; give serve and the commands the same BULLETIN_SECRET"))
+	}
+	return st.SetSetting(ctx, secretSeenKey, fp)
+}
 
 // digestSettings maps the configuration onto what every digest email carries.
 func digestSettings(cfg *config.Config, loc *time.Location) digest.Settings {

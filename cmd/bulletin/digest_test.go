@@ -397,3 +397,35 @@ func (m mailpit) do(method, path string, into any) {
 }
 
 func (m mailpit) get(path string, into any) { m.t.Helper(); m.do(http.MethodGet, path, into) }
+
+// TestSecretChangeWarned: a command signing with another secret than the
+// one recorded with the database (BULLETIN_SECRET set for serve but not
+// here, or changed) says that earlier links no longer work, once.
+func TestSecretChangeWarned(t *testing.T) {
+	first := cliCase{env: map[string]string{"BULLETIN_SECRET": "0123456789abcdef0123456789abcdef"}}
+	cfg, flags := digestSetup(t, first, fewSubscribers)
+	out := filepath.Join(filepath.Dir(cfg), "preview.html")
+	args := append([]string{"digest", "preview", "--out", out}, flags...)
+	const warning = "the signing secret is not the one of the emails already sent"
+	for i, step := range []struct {
+		c    cliCase
+		warn bool
+	}{
+		{first, false},
+		{first, false},
+		{cliCase{}, true},  // BULLETIN_SECRET unset: the stored secret signs
+		{cliCase{}, false}, // recorded: said once
+		{first, true},
+	} {
+		code, _, stderr := step.c.run(t, args...)
+		if code != 0 {
+			t.Fatalf("step %d: exit %d: %s", i, code, stderr)
+		}
+		if strings.Contains(stderr, warning) != step.warn {
+			t.Errorf("step %d: warning %v, want %v:\n%s", i, !step.warn, step.warn, stderr)
+		}
+		if strings.Contains(stderr, "0123456789abcdef") {
+			t.Errorf("step %d: the secret is printed", i)
+		}
+	}
+}

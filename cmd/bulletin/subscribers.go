@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -9,9 +11,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ecoresponsable/bulletin/config"
 	"github.com/ecoresponsable/bulletin/store"
@@ -184,7 +188,15 @@ func importCSV(ctx context.Context, st store.Store, path string, now time.Time) 
 		stats.reported = append(stats.reported, fmt.Sprintf("%s:%d: %s", path, line, fmt.Sprintf(format, args...)))
 	}
 
-	r := csv.NewReader(f)
+	br := bufio.NewReader(f)
+	r := csv.NewReader(br)
+	// Spreadsheets set to French write ";" between cells: a header line
+	// with semicolons and no comma is read that way.
+	// Topics inside a cell are then separated by commas.
+	topicSep := ";"
+	if first, _ := br.Peek(4096); !bytes.Contains(firstLine(first), []byte(",")) && bytes.Contains(firstLine(first), []byte(";")) {
+		r.Comma, topicSep = ';', ","
+	}
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
 	header, err := r.Read()
@@ -237,6 +249,12 @@ func importCSV(ctx context.Context, st store.Store, path string, now time.Time) 
 		if blank(rec) {
 			continue
 		}
+		if slices.ContainsFunc(rec, func(f string) bool { return !utf8.ValidString(f) }) {
+			stats.rows++
+			stats.bad++
+			report(line, "not UTF-8 text (save the file as \"CSV UTF-8\")")
+			continue
+		}
 		stats.rows++
 		if len(rec) > len(header) {
 			stats.bad++
@@ -262,7 +280,7 @@ func importCSV(ctx context.Context, st store.Store, path string, now time.Time) 
 		}
 		seen[email] = line
 		res, err := st.Upsert(ctx, store.NewSubscriber{
-			Email: email, Name: field(rec, colName), Lang: lang, Topics: splitTopics(field(rec, colTopics), ";"),
+			Email: email, Name: field(rec, colName), Lang: lang, Topics: splitTopics(field(rec, colTopics), topicSep),
 		}, now)
 		if err != nil {
 			return stats, fmt.Errorf("%s:%d: %w", path, line, err)
@@ -283,6 +301,14 @@ func importCSV(ctx context.Context, st store.Store, path string, now time.Time) 
 		}
 	}
 	return stats, nil
+}
+
+// firstLine is b up to its first line break.
+func firstLine(b []byte) []byte {
+	if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+		return b[:i]
+	}
+	return b
 }
 
 func blank(rec []string) bool {

@@ -344,3 +344,26 @@ func TestCSVSafeUnsafe(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribersImportFromFrenchSpreadsheets: what a spreadsheet set to
+// French saves — cells separated by ";", Windows line ends — imports; a
+// row that is not UTF-8 (saved as "CSV" in Windows-1252) is reported, not
+// stored garbled.
+func TestSubscribersImportFromFrenchSpreadsheets(t *testing.T) {
+	cfg := tempConfig(t)
+	csvPath := writeFile(t, filepath.Dir(cfg), "abonnes.csv", "email;name;lang;topics\r\n"+
+		"zoe@example.org;Zoé Léger;fr;sobriete,podcast\r\n"+
+		"yann@example.org;Yann L\xe9ger;fr;\r\n")
+	code, _, stderr := cliCase{}.run(t, "subscribers", "import", "--config", cfg, csvPath)
+	if code != 1 || !strings.Contains(stderr, csvPath+":3: not UTF-8 text") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	st := openConfigStore(t, cfg)
+	zoe, err := st.GetByEmail(context.Background(), "zoe@example.org")
+	if err != nil || zoe.Name != "Zoé Léger" || !slices.Equal(zoe.Topics, []string{"podcast", "sobriete"}) && !slices.Equal(zoe.Topics, []string{"sobriete", "podcast"}) {
+		t.Errorf("zoe: %+v %v", zoe, err)
+	}
+	if _, err := st.GetByEmail(context.Background(), "yann@example.org"); err == nil {
+		t.Error("the Windows-1252 row was stored")
+	}
+}

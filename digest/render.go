@@ -65,6 +65,9 @@ type EmailItem struct {
 	Tags        []string
 	Thumbnail   string // absolute http(s) URL, or empty
 	Type        string
+	// Lang is the publication's language tag, for a lang attribute where
+	// it differs from the email's (WCAG 3.1.2); may be empty.
+	Lang string
 }
 
 // Renderer turns a frozen digest and one subscriber into a mailer.Message.
@@ -619,6 +622,7 @@ func (r *Renderer) prepare(d store.Digest) *prepared {
 			Tags:        tags,
 			Thumbnail:   r.absolute(it.Thumbnail),
 			Type:        oneLine(it.Type),
+			Lang:        langTag(it.Lang),
 		})
 		p.slugs = append(p.slugs, slugs)
 		p.all = append(p.all, i)
@@ -808,4 +812,15 @@ func withSlash(u string) string {
 		u += "/"
 	}
 	return u
+}
+
+// langTag keeps a language tag as an attribute may hold it: letters,
+// digits and "-" only, else nothing.
+func langTag(s string) string {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return ""
+		}
+	}
+	return s
 }

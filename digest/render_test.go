@@ -753,8 +753,8 @@ func TestHTMLValidity(t *testing.T) {
 			if attr(img, "src") != wantSrc[i] {
 				t.Errorf("img src=%q, want %q", attr(img, "src"), wantSrc[i])
 			}
-			if attr(img, "alt") == "" {
-				t.Errorf("img %s has no alt text", attr(img, "src"))
+			if !hasAttr(img, "alt") {
+				t.Errorf("img %s has no alt attribute", attr(img, "src"))
 			}
 			w, errW := strconv.Atoi(attr(img, "width"))
 			h, errH := strconv.Atoi(attr(img, "height"))
@@ -762,8 +762,14 @@ func TestHTMLValidity(t *testing.T) {
 				t.Errorf("img %s: width=%q height=%q, want both set, more than 1 px", attr(img, "src"), attr(img, "width"), attr(img, "height"))
 			}
 		}
-		if got := attr(imgs[0], "alt"); got != "Écoconception : le référentiel général évolue" {
-			t.Errorf("thumbnail alt=%q, want the item's title", got)
+		// The thumbnail is decorative, next to its title: alt="" so that a
+		// screen reader does not read the title twice (RGAA 1.2).
+		if got := attr(imgs[0], "alt"); got != "" {
+			t.Errorf("thumbnail alt=%q, want empty", got)
+		}
+		// An item in another language than the email's says so (WCAG 3.1.2).
+		if lang := attr(imgs[0].Parent, "lang"); lang != "" {
+			t.Errorf("an item in the email's language has lang=%q", lang)
 		}
 
 		// Every link is absolute, and the publication's own or ours.
@@ -1090,6 +1096,15 @@ func findAll(n *html.Node, tag string) []*html.Node {
 	return out
 }
 
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
 func attr(n *html.Node, key string) string {
 	for _, a := range n.Attr {
 		if a.Key == key {
@@ -1271,4 +1286,23 @@ func BenchmarkMessage(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestItemLanguage: an item in another language than the email's carries
+// a lang attribute (WCAG 3.1.2), kept through the stored digest.
+func TestItemLanguage(t *testing.T) {
+	r := newRenderRenderer(t, nil)
+	d := renderDigest()
+	d.Items[0].Lang = "en"
+	d.Items[1].Lang = "fr"
+	m := mustMessage(t, r, d, store.Subscriber{ID: 1, Email: "a@example.org", Lang: "fr"})
+	if n := strings.Count(m.HTML, ` lang="en"`); n != 1 {
+		t.Errorf("%d items marked lang=\"en\", want 1:\n%s", n, m.HTML)
+	}
+	if strings.Contains(m.HTML, `<td class="b-rule" lang="fr"`) {
+		t.Error("an item in the email's own language is marked")
+	}
+	if got := Item(&publication.Publication{ID: "x", Lang: "en-GB"}); got.Lang != "en-GB" {
+		t.Errorf("Item drops the language: %+v", got)
+	}
 }

@@ -85,6 +85,7 @@ func Item(p *publication.Publication) store.DigestItem {
 		Tags:          slices.Clone(p.Tags),
 		Thumbnail:     p.Thumbnail,
 		Type:          p.Type,
+		Lang:          p.Lang,
 	}
 }
 

@@ -191,6 +191,7 @@ type DigestItem struct {
 	Tags          []string  `json:"tags,omitempty"`
 	Thumbnail     string    `json:"thumbnail,omitempty"`
 	Type          string    `json:"type,omitempty"`
+	Lang          string    `json:"lang,omitempty"` // the publication's language tag
 }
 
 // Digest is one issue of the email digest.

@@ -41,7 +41,7 @@ type emailItem struct {
 	Title, URL, Description string
 	Date                    time.Time
 	Tags                    []string
-	Thumbnail, Type         string
+	Thumbnail, Type, Lang   string
 }
 
 func sampleData(lang string) emailData {

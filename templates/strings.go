@@ -304,13 +304,25 @@ func Date(lang string, t time.Time) string {
 // Wrap breaks s into lines of at most width characters at spaces, for
 // plain-text parts; a word longer than width (a URL) gets a line of its own.
 // Runs of ASCII white space, line breaks included, become one space; a
-// no-break space keeps its two words together.
+// no-break space keeps its two words together, and so does French
+// punctuation written after an ordinary space ("vraiment ?", "« mot »"):
+// no line starts with "?", "!", ":", ";" or "»", nor ends with "«".
 func Wrap(width int, s string) string {
 	width = max(width, 1)
+	// Units that no line break may split: a word with the punctuation
+	// that follows it, "«" with the word after it.
+	var units []string
+	for _, w := range strings.FieldsFunc(s, isBreakable) {
+		if k := len(units) - 1; k >= 0 && (strings.Trim(w, "?!:;»") == "" || strings.HasSuffix(units[k], "«")) {
+			units[k] += " " + w
+			continue
+		}
+		units = append(units, w)
+	}
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/width + 1)
 	n := 0
-	for i, w := range strings.FieldsFunc(s, isBreakable) {
+	for i, w := range units {
 		wl := utf8.RuneCountInString(w)
 		if i > 0 {
 			if n+1+wl > width {

@@ -213,6 +213,10 @@ func TestWrap(t *testing.T) {
 		{12, "été à l’île", "été à l’île"}, // counted in characters, not bytes
 		{8, "Thèmes\u00a0: a b", "Thèmes\u00a0:\na b"},
 		{0, "a b", "a\nb"},
+		// French punctuation after an ordinary space stays with its word.
+		{16, "reconditionnés ? Racontez", "reconditionnés ?\nRacontez"},
+		{10, "un mot « cité » ici", "un mot\n« cité »\nici"},
+		{6, "oui !? non", "oui !?\nnon"},
 	} {
 		if got := Wrap(c.width, c.in); got != c.want {
 			t.Errorf("Wrap(%d, %q) = %q, want %q", c.width, c.in, got, c.want)

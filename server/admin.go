@@ -152,34 +152,7 @@ func (s *Server) handleAdminSubscribers(w http.ResponseWriter, r *http.Request) 
 			s.log.Error("export subscribers", "err", err)
 			break
 		}
-		_ = cw.Write(csvSafeRow(sub.Email, sub.Name, sub.Lang, strings.Join(sub.Topics, ";"), string(sub.Status)))
+		_ = cw.Write(store.CSVRow(sub))
 	}
 	cw.Flush()
 }
-
-// csvSafeRow applies csvSafe to every cell: addresses, names and topics
-// are all typed by someone else.
-func csvSafeRow(cells ...string) []string {
-	for i, c := range cells {
-		cells[i] = csvSafe(c)
-	}
-	return cells
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula (OWASP's
-// advice on CSV injection): a cell starting with = + - @ tab or CR gets a
-// single quote in front. A cell that already starts with quotes followed by
-// one of those gets one more, so that `bulletin subscribers import`, which
-// removes one quote from such cells, gives back every value unchanged. The
-// same rule and its inverse are in cmd/bulletin (csvSafe, csvUnsafe); their
-// shared home would be store, beside Export.
-func csvSafe(s string) string {
-	if rest := strings.TrimLeft(s, "'"); rest != "" && strings.ContainsRune(csvFormulaStart, rune(rest[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// csvFormulaStart lists the first characters that make a spreadsheet read
-// a cell as a formula.
-const csvFormulaStart = "=+-@\t\r"

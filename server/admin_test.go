@@ -200,17 +200,6 @@ func TestAdminSubscribersCSV(t *testing.T) {
 	}
 }
 
-func TestCSVSafe(t *testing.T) {
-	for in, want := range map[string]string{
-		"": "", "Jean": "Jean", "=1+1": "'=1+1", "+33": "'+33", "-x": "'-x", "@x": "'@x",
-		"\tx": "'\tx", "\rx": "'\rx", "'": "'", "'x": "'x", "'=x": "''=x", "''-x": "'''-x", "x=1": "x=1",
-	} {
-		if got := csvSafe(in); got != want {
-			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestMetricsFromTheStore(t *testing.T) {
 	e := newAdminEnv(t, 3, 0)
 	res := e.get("/metrics")

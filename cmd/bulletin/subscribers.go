@@ -224,7 +224,7 @@ func importCSV(ctx context.Context, st store.Store, path string, now time.Time) 
 	}
 	field := func(rec []string, col string) string {
 		if i, ok := cols[col]; ok && i < len(rec) {
-			return csvUnsafe(strings.TrimSpace(rec[i]))
+			return store.CSVUnsafe(strings.TrimSpace(rec[i]))
 		}
 		return ""
 	}
@@ -463,7 +463,7 @@ func runSubscribersExport(ctx context.Context, env *cliEnv, args []string) error
 					return err
 				}
 				n++
-				if err := cw.Write(csvSafeRow(sub.Email, sub.Name, sub.Lang, strings.Join(sub.Topics, ";"), string(sub.Status))); err != nil {
+				if err := cw.Write(store.CSVRow(sub)); err != nil {
 					return err
 				}
 			}
@@ -479,40 +479,6 @@ func runSubscribersExport(ctx context.Context, env *cliEnv, args []string) error
 		fmt.Fprintf(env.stderr, env.t("%d abonné(s) exporté(s) dans %s\n", "%d subscriber(s) exported to %s\n"), n, pos[0])
 		return nil
 	})
-}
-
-// csvFormulaStart lists the first characters that make a spreadsheet read
-// a cell as a formula.
-const csvFormulaStart = "=+-@\t\r"
-
-// csvSafeRow applies csvSafe to every cell of an exported row: addresses,
-// names and topics are all typed by someone else.
-func csvSafeRow(cells ...string) []string {
-	for i, c := range cells {
-		cells[i] = csvSafe(c)
-	}
-	return cells
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula (OWASP's
-// advice on CSV injection): a cell starting with = + - @ tab or CR gets a
-// single quote in front. A cell that already starts with quotes followed by
-// one of those gets one more, so that csvUnsafe gives every value back. The
-// admin API's export (server/admin.go) follows the same rule.
-func csvSafe(s string) string {
-	if rest := strings.TrimLeft(s, "'"); rest != "" && strings.ContainsRune(csvFormulaStart, rune(rest[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// csvUnsafe undoes csvSafe: it removes the first quote of a cell made of
-// quotes followed by = + - @ tab or CR, and leaves any other cell alone.
-func csvUnsafe(s string) string {
-	if rest := strings.TrimLeft(s, "'"); len(rest) < len(s) && rest != "" && strings.ContainsRune(csvFormulaStart, rune(rest[0])) {
-		return s[1:]
-	}
-	return s
 }
 
 // writeFileAtomic writes a file through a temporary file in the same folder

@@ -319,32 +319,6 @@ func TestSubscribersExportFormulas(t *testing.T) {
 	}
 }
 
-func TestCSVSafeUnsafe(t *testing.T) {
-	for _, tc := range []struct{ in, safe string }{
-		{"", ""},
-		{"Jean", "Jean"},
-		{"=1+1", "'=1+1"},
-		{"+33", "'+33"},
-		{"-x", "'-x"},
-		{"@x", "'@x"},
-		{"\tx", "'\tx"},
-		{"\rx", "'\rx"},
-		{"'", "'"},
-		{"'x", "'x"},
-		{"'=x", "''=x"},
-		{"''-x", "'''-x"},
-		{"x=1", "x=1"},
-		{" =x", " =x"},
-	} {
-		if got := csvSafe(tc.in); got != tc.safe {
-			t.Errorf("csvSafe(%q) = %q, want %q", tc.in, got, tc.safe)
-		}
-		if got := csvUnsafe(tc.safe); got != tc.in {
-			t.Errorf("csvUnsafe(%q) = %q, want %q", tc.safe, got, tc.in)
-		}
-	}
-}
-
 // TestSubscribersImportFromFrenchSpreadsheets: what a spreadsheet set to
 // French saves — cells separated by ";", Windows line ends — imports; a
 // row that is not UTF-8 (saved as "CSV" in Windows-1252) is reported, not

@@ -271,6 +271,10 @@ func (r *Renderer) PreferencesURL(sub store.Subscriber) string {
 
 // ArchiveURL is the web page of digest digestID: PublicURL + "digests/<id>".
 func (r *Renderer) ArchiveURL(digestID int64) string {
+	if digestID <= 0 {
+		// A digest not created yet (a test copy, a preview): the archive.
+		return r.s.PublicURL + "digests/"
+	}
 	return r.s.PublicURL + "digests/" + strconv.FormatInt(digestID, 10)
 }
 

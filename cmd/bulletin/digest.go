@@ -374,6 +374,7 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 	sf.register(env, fs, true)
 	dryRun := fs.Bool("dry-run", false, env.t("montre qui recevrait quoi, sans rien envoyer ni enregistrer", "show who would get what, sending and recording nothing"))
 	to := fs.String("to", "", env.t("envoie une copie de test à cette adresse seulement (rien n'est enregistré)", "send one test copy to this address only (nothing is recorded)"))
+	testLang := fs.String("lang", "", env.t("langue de la copie de test (fr ou en ; par défaut celle de l'abonné, sinon du site)", "language of the test copy (fr or en; default: the subscriber's, else the site's)"))
 	yes := fs.Bool("yes", false, env.t("envoie sans demander de confirmation (obligatoire hors d'un terminal)", "send without asking for confirmation (required when not on a terminal)"))
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -381,6 +382,10 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if err := wantArgs(fs, pos, 0, 0); err != nil {
 		return err
+	}
+	if *testLang != "" && *to == "" {
+		fmt.Fprintln(env.stderr, env.t("--lang ne sert qu'avec --to", "--lang only goes with --to"))
+		return errUsage
 	}
 	if *dryRun && *to != "" {
 		fmt.Fprintln(env.stderr, env.t("--dry-run et --to s'excluent", "--dry-run and --to cannot be combined"))
@@ -392,7 +397,7 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer s.Close()
 	if *to != "" {
-		return s.sendTest(ctx, env, *to)
+		return s.sendTest(ctx, env, *to, *testLang)
 	}
 	p, err := s.makePlan(ctx, env, true)
 	if err != nil {
@@ -592,10 +597,29 @@ func progressReporter(env *cliEnv, logger *slog.Logger) func(digest.Progress) {
 
 // sendTest sends one copy of the digest that would go out now to addr,
 // with every item (no topic filter), and records nothing.
-func (s *digestSession) sendTest(ctx context.Context, env *cliEnv, addr string) error {
+func (s *digestSession) sendTest(ctx context.Context, env *cliEnv, addr, lang string) error {
 	email, err := store.NormalizeEmail(addr)
 	if err != nil {
 		return fmt.Errorf("--to: %s", strings.TrimPrefix(err.Error(), "store: "))
+	}
+	if lang != "" {
+		if lang, err = checkLang(env, lang); err != nil {
+			return err
+		}
+	}
+	// A subscriber's own address gets their links (unsubscribe,
+	// preferences), which then work; any other address gets links that
+	// only show what they look like. Every item is shown either way.
+	sub := store.Subscriber{Email: email, Lang: s.cfg.Site.Language, Status: store.StatusActive}
+	known, err := s.st.GetByEmail(ctx, email)
+	switch {
+	case err == nil:
+		sub.ID, sub.Lang = known.ID, known.Lang
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if lang != "" {
+		sub.Lang = lang
 	}
 	if digestFrom(s.cfg) == "" {
 		return errors.New(env.t("digest.from (BULLETIN_DIGEST_FROM) n'est pas configuré", "digest.from (BULLETIN_DIGEST_FROM) is not set"))
@@ -610,7 +634,7 @@ func (s *digestSession) sendTest(ctx context.Context, env *cliEnv, addr string) 
 			"nothing new since the last digest: no test copy to send"))
 		return nil
 	}
-	m, ok, err := s.renderer.Message(*d, store.Subscriber{Email: email, Lang: s.cfg.Site.Language, Status: store.StatusActive})
+	m, ok, err := s.renderer.Message(*d, sub)
 	if err != nil {
 		return err
 	}
@@ -639,6 +663,10 @@ func (s *digestSession) sendTest(ctx context.Context, env *cliEnv, addr string) 
 		return nil
 	}
 	fmt.Fprintf(env.stdout, env.t("Copie de test envoyée à %s : %s (rien n'est enregistré)\n", "Test copy sent to %s: %s (nothing recorded)\n"), email, m.Subject)
+	if sub.ID == 0 {
+		fmt.Fprintln(env.stdout, env.t("Cette adresse n'est pas abonnée : les liens de désinscription et de préférences de la copie ne mènent nulle part.",
+			"This address is not a subscriber: the copy's unsubscribe and preferences links lead nowhere."))
+	}
 	return nil
 }
 

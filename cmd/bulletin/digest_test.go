@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
 	"os"
@@ -211,6 +212,32 @@ func TestDigestSendTestCopy(t *testing.T) {
 	}
 	if n := countDigests(t, cfg); n != 0 {
 		t.Errorf("--to created %d digest(s)", n)
+	}
+	// Not a subscriber: said so; "view online" is the archive, not a
+	// digest that does not exist yet.
+	raw := string(msgs[0].Data)
+	if !strings.Contains(stdout, "not a subscriber") || strings.Contains(raw, "digests/0") || !strings.Contains(raw, "digests/") {
+		t.Errorf("test copy to a non-subscriber: stdout %q, archive link wrong", stdout)
+	}
+	// A subscriber's address gets their language, or the one asked for.
+	for i, tc := range []struct {
+		args    []string
+		subject string
+	}{
+		{[]string{"--to", "bob@example.org"}, "new publications"},
+		{[]string{"--to", "bob@example.org", "--lang", "fr"}, "nouvelles publications"},
+	} {
+		code, stdout, stderr := c.run(t, append(append([]string{"digest", "send"}, tc.args...), flags...)...)
+		if code != 0 || strings.Contains(stdout, "not a subscriber") {
+			t.Fatalf("%v: %d %q %q", tc.args, code, stdout, stderr)
+		}
+		m := srv.WaitFor(2+i, 5*time.Second)[1+i]
+		if subj, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject")); !strings.Contains(subj, tc.subject) {
+			t.Errorf("%v: subject %q, want %q in it", tc.args, subj, tc.subject)
+		}
+	}
+	if code, _, _ := c.run(t, append([]string{"digest", "send", "--lang", "fr"}, flags...)...); code != 2 {
+		t.Errorf("--lang without --to: exit %d, want 2", code)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ecoresponsable/bulletin/config"
+	"github.com/ecoresponsable/bulletin/publication"
 	"github.com/ecoresponsable/bulletin/store"
 )
 
@@ -358,7 +359,7 @@ func runSubscribersAdd(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, env, &sf, func(_ *config.Config, st *store.SQLite) error {
+	return withStore(ctx, env, &sf, func(cfg *config.Config, st *store.SQLite) error {
 		sub, err := st.Add(ctx, store.NewSubscriber{Email: pos[0], Name: *name, Lang: l, Topics: splitTopics(*topics, ",")}, time.Now())
 		switch {
 		case errors.Is(err, store.ErrExists):
@@ -373,8 +374,38 @@ func runSubscribersAdd(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		fmt.Fprintf(env.stdout, env.t("%s ajouté (n° %d)\n", "%s added (id %d)\n"), sub.Email, sub.ID)
+		warnUnknownTopics(ctx, env, cfg, sub.Topics)
 		return nil
 	})
+}
+
+// warnUnknownTopics warns about topics that no published publication has
+// as a tag (compared by slug), most likely misspelt: the subscriber would
+// get nothing from them. Without a readable content folder, it says
+// nothing.
+func warnUnknownTopics(ctx context.Context, env *cliEnv, cfg *config.Config, topics []string) {
+	if len(topics) == 0 {
+		return
+	}
+	dir, opts, err := siteOptions(cfg, time.Now())
+	if err != nil {
+		return
+	}
+	site, err := publication.Load(ctx, dir, opts)
+	if err != nil {
+		return
+	}
+	known := map[string]bool{}
+	tags := site.Tags()
+	for _, t := range tags {
+		known[publication.Slug(t)] = true
+	}
+	for _, topic := range topics {
+		if !known[publication.Slug(topic)] {
+			env.warn(fmt.Sprintf(env.t("le thème %q n’est l’étiquette d’aucune publication du site (%s)",
+				"topic %q is the tag of no publication of the site (%s)"), topic, strings.Join(tags, ", ")))
+		}
+	}
 }
 
 func runSubscribersRemove(ctx context.Context, env *cliEnv, args []string) error {

@@ -341,3 +341,21 @@ func TestSubscribersImportFromFrenchSpreadsheets(t *testing.T) {
 		t.Error("the Windows-1252 row was stored")
 	}
 }
+
+// TestSubscribersAddUnknownTopic: a topic that is no tag of the site is
+// most likely misspelt; add says so, and still adds the subscriber.
+func TestSubscribersAddUnknownTopic(t *testing.T) {
+	content, err := filepath.Abs("../../content")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := tempConfig(t)
+	c := cliCase{env: map[string]string{"BULLETIN_CONTENT_DIR": content}}
+	code, stdout, stderr := c.run(t, "subscribers", "add", "--config", cfg, "zoe@example.org", "--topics", "reemplois,Sobriété")
+	if code != 0 || !strings.Contains(stdout, "zoe@example.org added") {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, `warning: topic "reemplois" is the tag of no publication of the site`) || strings.Contains(stderr, `"Sobriété"`) {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}

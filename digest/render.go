@@ -178,7 +178,7 @@ func (r *Renderer) Message(d store.Digest, sub store.Subscriber) (m *mailer.Mess
 		To:        recipient(sub),
 		Subject:   b.subject,
 		Date:      b.date,
-		MessageID: messageID(r.host, d.ID, sub.ID),
+		MessageID: messageID(r.host, d, sub.ID),
 		Headers:   headers,
 		Text:      b.text,
 		HTML:      b.html,
@@ -246,15 +246,23 @@ func (r *Renderer) Subject(lang string, n int, created time.Time) string {
 	).Replace(tmpl))
 }
 
-// MessageID is the Message-ID (without angle brackets) of digest digestID
-// to subscriber subscriberID: "bulletin.d<digest>.s<sub>@<site host>".
-// It depends on nothing else, so a resend after a crash carries the same.
-func MessageID(siteURL string, digestID, subscriberID int64) string {
-	return messageID(siteHost(siteURL), digestID, subscriberID)
+// MessageID is the Message-ID (without angle brackets) of digest d to
+// subscriber subscriberID: "bulletin.d<digest>.<created>.s<sub>@<site
+// host>", <created> being the digest's creation time (Unix seconds in base
+// 36). It depends on nothing else, so a resend after a crash carries the
+// same; the creation time keeps two installations on one domain (or a new
+// database) from reusing an id, which mail clients would hide (RFC 5322
+// §3.6.4 wants them unique).
+func MessageID(siteURL string, d store.Digest, subscriberID int64) string {
+	return messageID(siteHost(siteURL), d, subscriberID)
 }
 
-func messageID(host string, digestID, subscriberID int64) string {
-	return "bulletin.d" + strconv.FormatInt(digestID, 10) + ".s" + strconv.FormatInt(subscriberID, 10) + "@" + host
+func messageID(host string, d store.Digest, subscriberID int64) string {
+	created := ""
+	if !d.CreatedAt.IsZero() {
+		created = "." + strconv.FormatInt(d.CreatedAt.Unix(), 36)
+	}
+	return "bulletin.d" + strconv.FormatInt(d.ID, 10) + created + ".s" + strconv.FormatInt(subscriberID, 10) + "@" + host
 }
 
 // UnsubscribeURL is the link that unsubscribes sub in one click (also the

@@ -361,7 +361,7 @@ func TestHeaders(t *testing.T) {
 		{"From", m.From, "Numérique responsable <bulletin@exemple.gouv.fr>"},
 		{"Reply-To", m.ReplyTo, "contact@exemple.gouv.fr"},
 		{"Subject", m.Subject, "Numérique responsable — 3 nouvelles publications (2 juin 2022)"},
-		{"Message-ID", m.MessageID, "bulletin.d42.s7@exemple.gouv.fr"},
+		{"Message-ID", m.MessageID, "bulletin.d42.rcu8s0.s7@exemple.gouv.fr"},
 		{"List-Id", must(header(m, "List-Id")), "=?UTF-8?q?Num=C3=A9rique_responsable?= <bulletin.exemple.gouv.fr>"},
 		{"List-Unsubscribe", must(header(m, "List-Unsubscribe")),
 			"<" + r.UnsubscribeURL(sub) + ">, <mailto:desinscription@exemple.gouv.fr?subject=unsubscribe>"},
@@ -643,21 +643,29 @@ func TestMessageID(t *testing.T) {
 		d, s int64
 		want string
 	}{
-		{"https://exemple.gouv.fr/", 12, 345, "bulletin.d12.s345@exemple.gouv.fr"},
-		{"http://LOCALHOST:8080/blog/", 1, 2, "bulletin.d1.s2@localhost"},
-		{"https://numérique.example/", 3, 4, "bulletin.d3.s4@xn--numrique-d1a.example"},
-		{"", 5, 6, "bulletin.d5.s6@localhost"},
-		{"::not a url", 5, 6, "bulletin.d5.s6@localhost"},
+		{"https://exemple.gouv.fr/", 12, 345, "bulletin.d12.tp5tc0.s345@exemple.gouv.fr"},
+		{"http://LOCALHOST:8080/blog/", 1, 2, "bulletin.d1.tp5tc0.s2@localhost"},
+		{"https://numérique.example/", 3, 4, "bulletin.d3.tp5tc0.s4@xn--numrique-d1a.example"},
+		{"", 5, 6, "bulletin.d5.tp5tc0.s6@localhost"},
+		{"::not a url", 5, 6, "bulletin.d5.tp5tc0.s6@localhost"},
 	} {
-		if got := MessageID(tt.site, tt.d, tt.s); got != tt.want {
+		d := store.Digest{ID: tt.d, CreatedAt: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+		if got := MessageID(tt.site, d, tt.s); got != tt.want {
 			t.Errorf("MessageID(%q, %d, %d) = %q, want %q", tt.site, tt.d, tt.s, got, tt.want)
 		}
 	}
 	// A resend, even by another process, carries the same id.
 	a := mustMessage(t, newRenderRenderer(t, nil), renderDigest(), renderSubscriber("fr"))
 	b := mustMessage(t, newRenderRenderer(t, nil), renderDigest(), renderSubscriber("fr"))
-	if a.MessageID != b.MessageID || a.MessageID != MessageID(renderSiteURL, 42, 7) {
-		t.Errorf("Message-IDs %q and %q, want both %q", a.MessageID, b.MessageID, MessageID(renderSiteURL, 42, 7))
+	if a.MessageID != b.MessageID || a.MessageID != MessageID(renderSiteURL, renderDigest(), 7) {
+		t.Errorf("Message-IDs %q and %q, want both %q", a.MessageID, b.MessageID, MessageID(renderSiteURL, renderDigest(), 7))
+	}
+	// Another installation's digest 42, created at another time, does not
+	// share it.
+	other := renderDigest()
+	other.CreatedAt = other.CreatedAt.Add(time.Second)
+	if MessageID(renderSiteURL, other, 7) == a.MessageID {
+		t.Error("two digests 42 created at different times share a Message-ID")
 	}
 }
 
@@ -1045,7 +1053,7 @@ func TestNewRendererDefaults(t *testing.T) {
 	if got := must(header(m, "List-Unsubscribe")); strings.Contains(got, "mailto:") {
 		t.Errorf("List-Unsubscribe %q: no mailto was configured", got)
 	}
-	if m.MessageID != "bulletin.d42.s3@site.example" {
+	if m.MessageID != "bulletin.d42.rcu8s0.s3@site.example" {
 		t.Errorf("MessageID %q", m.MessageID)
 	}
 }

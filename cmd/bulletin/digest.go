@@ -645,7 +645,7 @@ func (s *digestSession) sendTest(ctx context.Context, env *cliEnv, addr, lang st
 	// message with an id they already have.
 	nonce := make([]byte, 6)
 	_, _ = rand.Read(nonce)
-	_, host, _ := strings.Cut(digest.MessageID(s.cfg.Site.URL, d.ID, 0), "@")
+	_, host, _ := strings.Cut(digest.MessageID(s.cfg.Site.URL, *d, 0), "@")
 	m.MessageID = fmt.Sprintf("bulletin.test.%d.%s@%s", s.now.Unix(), hex.EncodeToString(nonce), host)
 	m.Subject = "[TEST] " + m.Subject
 

@@ -981,3 +981,18 @@ func TestLoadSiteUnderAPath(t *testing.T) {
 		t.Errorf("enclosures %+v", a.Enclosures)
 	}
 }
+
+// TestLoadHeadingIDNotAComment: "{#id}" with no "#}" after it is no
+// Nunjucks comment: it reaches Markdown, which makes it the heading's id,
+// without a warning.
+func TestLoadHeadingIDNotAComment(t *testing.T) {
+	opts := testOptions(t)
+	opts.RenderBodies = true
+	s := loadFiles(t, map[string]string{"a.md": "---\ntitle: A\ndate: 2024-01-01\n---\n## Contexte {#contexte}\n\nTexte {# note #}.\n"}, opts)
+	if len(s.Publications) != 1 || len(s.Diagnostics) != 0 {
+		t.Fatalf("%d publications, diagnostics %q", len(s.Publications), diagStrings(s))
+	}
+	if c := s.Publications[0].Content; !strings.Contains(c, `<h2 id="contexte">Contexte</h2>`) || strings.Contains(c, "note") {
+		t.Errorf("content:\n%s", c)
+	}
+}

@@ -109,6 +109,9 @@ func newRenderer(policy *bluemonday.Policy) *renderer {
 			goldmark.WithExtensions(exts...),
 			goldmark.WithParserOptions(
 				parser.WithAutoHeadingID(),
+				// "## Contexte {#contexte}" (markdown-it-attrs, Pandoc):
+				// the id is kept, every other attribute dropped (Transform).
+				parser.WithHeadingAttribute(),
 				parser.WithASTTransformers(util.Prioritized(raw, 100)),
 			),
 			goldmark.WithRendererOptions(gmrenderer.WithNodeRenderers(util.Prioritized(raw, 100)), textWriterOption()),
@@ -313,6 +316,15 @@ func (h *rawHTML) Transform(doc *ast.Document, reader text.Reader, _ parser.Cont
 			}
 		case *ast.RawHTML:
 			h.raws = append(h.raws, x)
+		case *ast.Heading:
+			// Of "{#id .class style=…}", only a plain id stays.
+			if x.Attributes() != nil {
+				id, ok := x.AttributeString("id")
+				x.RemoveAttributes()
+				if b, isBytes := id.([]byte); ok && isBytes && plainID(b) {
+					x.SetAttributeString("id", b)
+				}
+			}
 		case *ast.Link:
 			dest, ok := resolveLink(h.base, underRoot(h.root, string(x.Destination)))
 			if !ok {
@@ -777,3 +789,18 @@ func (h *headingIDs) Generate(value []byte, _ ast.NodeKind) []byte {
 
 // Put records an id written by hand so that generated ones avoid it.
 func (h *headingIDs) Put(value []byte) { h.seen[string(value)] = true }
+
+// plainID reports an id made of letters, digits, "-", "_", ":" and "."
+// (HTML5 allows ids to start with a digit; generated ones such as
+// "1-remise-en-etat" do).
+func plainID(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, r := range string(b) {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("-_:.", r) {
+			return false
+		}
+	}
+	return true
+}

@@ -215,3 +215,20 @@ func TestRenderCanceled(t *testing.T) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
 }
+
+// TestHeadingIDAttribute: "## Titre {#id}" (markdown-it-attrs, Pandoc)
+// sets the heading's id; nothing else of such attributes goes through.
+func TestHeadingIDAttribute(t *testing.T) {
+	for _, tt := range []struct{ body, want string }{
+		{"## Contexte {#contexte}\n\n## Contexte\n", `<h2 id="contexte">Contexte</h2>` + "\n" + `<h2 id="contexte-1">Contexte</h2>`},
+		{"## Titre {#sec-2 .rouge style=\"color:red\" onclick=\"x()\"}\n", `<h2 id="sec-2">Titre</h2>`},
+		{"## Titre {.rouge style=\"color:red\"}\n", `<h2 id="titre">Titre</h2>`},
+		{"## Titre {#2x}\n", `<h2 id="2x">Titre</h2>`},
+		{"### 1. Remise en état\n", `<h3 id="1-remise-en-etat">1. Remise en état</h3>`},
+		{"Texte {#pas-un-titre}\n", `<p>Texte {#pas-un-titre}</p>`},
+	} {
+		if got := render(t, tt.body); got != tt.want {
+			t.Errorf("%q:\n got %s\nwant %s", tt.body, got, tt.want)
+		}
+	}
+}

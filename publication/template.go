@@ -62,7 +62,7 @@ func expandTemplates(src []byte, firstLine int, lookup vars, video videoLink) ([
 		case '#':
 			closeDelim = "#}"
 		}
-		if closeDelim == "" || (inRaw && open != '%') {
+		if closeDelim == "" || (inRaw && open != '%') || open == '#' && attributeBlock(src[j:]) {
 			out.WriteByte('{')
 			i = j + 1
 			continue
@@ -73,7 +73,9 @@ func expandTemplates(src []byte, firstLine int, lookup vars, video videoLink) ([
 		}
 		if end < 0 {
 			unclosed[open] = true
-			if inRaw {
+			if inRaw || open == '#' {
+				// A "{#" with no "#}" after it is no comment: text, such
+				// as a heading's "{#id}".
 				out.WriteString(string(src[j : j+2]))
 			} else {
 				issues = append(issues, templateIssue{line, fmt.Sprintf("unterminated %q: removed", string(src[j:j+2]))})
@@ -128,6 +130,25 @@ func expandTemplates(src []byte, firstLine int, lookup vars, video videoLink) ([
 		i = next
 	}
 	return out.Bytes(), capIssues(issues)
+}
+
+// attributeBlock reports whether s, which starts with "{#", is an
+// attribute block such as a heading's "{#contexte}" or "{#id .class}"
+// (markdown-it-attrs, Pandoc) rather than a comment: an id right after
+// the "#", and a "}" that closes it on the same line, with no "#}" first.
+func attributeBlock(s []byte) bool {
+	if len(s) < 4 || !(s[2] >= 'A' && s[2] <= 'Z' || s[2] >= 'a' && s[2] <= 'z' || s[2] == '_') {
+		return false
+	}
+	for i := 3; i < len(s); i++ {
+		switch s[i] {
+		case '\n', '\r', '{':
+			return false
+		case '}':
+			return s[i-1] != '#'
+		}
+	}
+	return false
 }
 
 // commentEnd returns where the text after the {% endcomment %} that closes

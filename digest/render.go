@@ -634,7 +634,7 @@ func (r *Renderer) prepare(d store.Digest) *prepared {
 			Tags:        tags,
 			Thumbnail:   r.absolute(it.Thumbnail),
 			Type:        oneLine(it.Type),
-			Lang:        langTag(it.Lang),
+			Lang:        it.Lang, // a BCP 47 tag (publication.Load); the template escapes it
 		})
 		p.slugs = append(p.slugs, slugs)
 		p.all = append(p.all, i)
@@ -824,15 +824,4 @@ func withSlash(u string) string {
 		u += "/"
 	}
 	return u
-}
-
-// langTag keeps a language tag as an attribute may hold it: letters,
-// digits and "-" only, else nothing.
-func langTag(s string) string {
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return ""
-		}
-	}
-	return s
 }

@@ -317,12 +317,13 @@ func (h *rawHTML) Transform(doc *ast.Document, reader text.Reader, _ parser.Cont
 		case *ast.RawHTML:
 			h.raws = append(h.raws, x)
 		case *ast.Heading:
-			// Of "{#id .class style=…}", only a plain id stays.
-			if x.Attributes() != nil {
+			// Of "{#id .class style=…}", only a plain id stays. Most
+			// headings have just their generated id: left as they are.
+			if attrs := x.Attributes(); len(attrs) > 1 || len(attrs) == 1 && !(string(attrs[0].Name) == "id" && isPlainID(attrs[0].Value)) {
 				id, ok := x.AttributeString("id")
 				x.RemoveAttributes()
-				if b, isBytes := id.([]byte); ok && isBytes && plainID(b) {
-					x.SetAttributeString("id", b)
+				if ok && isPlainID(id) {
+					x.SetAttributeString("id", id)
 				}
 			}
 		case *ast.Link:
@@ -789,6 +790,13 @@ func (h *headingIDs) Generate(value []byte, _ ast.NodeKind) []byte {
 
 // Put records an id written by hand so that generated ones avoid it.
 func (h *headingIDs) Put(value []byte) { h.seen[string(value)] = true }
+
+// isPlainID is plainID for an attribute value, which is []byte when
+// goldmark parsed it.
+func isPlainID(v any) bool {
+	b, ok := v.([]byte)
+	return ok && plainID(b)
+}
 
 // plainID reports an id made of letters, digits, "-", "_", ":" and "."
 // (HTML5 allows ids to start with a digit; generated ones such as

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"context"
+	"encoding/xml"
 	"net/url"
 	"reflect"
 	"slices"
@@ -371,5 +372,53 @@ func TestMergedNames(t *testing.T) {
 	want := []Merge{{Kind: KindTag, Names: []string{"C", "C#", "C++"}, Dir: "tags/c"}}
 	if got := s.Merged(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Merged() = %+v, want %+v", got, want)
+	}
+}
+
+// TestOPMLListsEachFeedOnce checks that a reader importing the OPML
+// subscribes to each feed once, in the first format the site writes of
+// RSS, Atom and JSON Feed, titled without the format.
+func TestOPMLListsEachFeedOnce(t *testing.T) {
+	type outline struct {
+		Title  string `xml:"title,attr"`
+		XMLURL string `xml:"xmlUrl,attr"`
+	}
+	read := func(opts Options) (*Set, []outline) {
+		s, sink := generate(t, fixture(), opts)
+		var doc struct {
+			Outlines []outline `xml:"body>outline"`
+		}
+		if err := xml.Unmarshal(sink.files["feeds.opml"].Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return s, doc.Outlines
+	}
+	for _, c := range []struct {
+		name   string
+		change func(*Options)
+		suffix string
+	}{
+		{"all formats", func(*Options) {}, "feed.xml"},
+		{"no RSS", func(o *Options) { o.RSSPath = "" }, "atom.xml"},
+		{"JSON only", func(o *Options) { o.RSSPath, o.AtomPath = "", "" }, "feed.json"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts := testOptions()
+			c.change(&opts)
+			s, got := read(opts)
+			if len(got) != len(s.feeds) {
+				t.Fatalf("%d outlines for %d feeds", len(got), len(s.feeds))
+			}
+			seen := map[string]bool{}
+			for i, o := range got {
+				if !strings.HasSuffix(o.XMLURL, "/"+c.suffix) || seen[o.XMLURL] {
+					t.Errorf("outline %d: xmlUrl %q, want a distinct …/%s", i, o.XMLURL, c.suffix)
+				}
+				seen[o.XMLURL] = true
+				if o.Title != s.feeds[i].title {
+					t.Errorf("outline %d: title %q, want %q", i, o.Title, s.feeds[i].title)
+				}
+			}
+		})
 	}
 }

@@ -36,9 +36,12 @@ type opmlOutline struct {
 	Language string `xml:"language,attr,omitempty"`
 }
 
-// writeOPML lists every feed, site feeds first. Every outline has
-// type="rss", which OPML 2.0 uses for any feed subscription whatever its
-// format; the text says which format it is.
+// writeOPML lists every feed once, site feeds first, in one format: RSS
+// when the site writes it, else Atom, else JSON Feed. A reader importing
+// the list subscribes to each feed once; listing all three formats would
+// subscribe it three times to the same items (and JSON Feed to readers
+// that cannot read it). Every outline has type="rss", which OPML 2.0 uses
+// for any feed subscription whatever its format.
 func (s *Set) writeOPML(ctx context.Context, w io.Writer) error {
 	o := &s.opts
 	doc := opmlDoc{
@@ -59,14 +62,21 @@ func (s *Set) writeOPML(ctx context.Context, w io.Writer) error {
 	if !newest.IsZero() {
 		doc.Head.DateModified = rfc822(newest)
 	}
-	for _, out := range s.outputs {
-		switch out.Format {
-		case FormatRSS, FormatAtom, FormatJSON:
-			doc.Body.Outlines = append(doc.Body.Outlines, opmlOutline{
-				Text: cleanXML(out.Title), Title: cleanXML(out.Title), Type: "rss",
-				XMLURL: out.URL, HTMLURL: o.SiteURL, Language: o.Language,
-			})
+	for _, f := range s.feeds {
+		i := f.rss
+		if i < 0 {
+			i = f.atom
 		}
+		if i < 0 {
+			i = f.json
+		}
+		if i < 0 {
+			continue
+		}
+		doc.Body.Outlines = append(doc.Body.Outlines, opmlOutline{
+			Text: cleanXML(f.title), Title: cleanXML(f.title), Type: "rss",
+			XMLURL: s.outputs[i].URL, HTMLURL: o.SiteURL, Language: o.Language,
+		})
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")

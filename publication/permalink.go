@@ -293,6 +293,23 @@ func underRoot(root, ref string) string {
 	return root + r
 }
 
+// SiteRef makes ref, a link given in the configuration (the site's logo
+// and icon, its author's page), absolute against siteURL as links in
+// content are: a site-absolute path goes under the site's own path
+// ("/img/logo.svg" on https://example.org/sub/ is
+// https://example.org/sub/img/logo.svg). An empty ref stays empty, and a
+// siteURL that does not parse leaves ref as it is.
+func SiteRef(siteURL, ref string) string {
+	if strings.TrimSpace(ref) == "" {
+		return ""
+	}
+	base, err := url.Parse(siteURL)
+	if err != nil {
+		return ref
+	}
+	return resolveURL(base, underRoot(strings.TrimSuffix(base.EscapedPath(), "/"), ref))
+}
+
 // resolveURL makes ref absolute against base. It returns ref unchanged when
 // it cannot be parsed, so that no content is lost. An empty ref is the base
 // itself (RFC 3986), as it is for a browser on the page.

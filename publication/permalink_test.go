@@ -275,3 +275,22 @@ func TestUnderRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteRef checks the configuration's links (logo, icon, author page)
+// against a site at the root of its host and one under a path, where a
+// site-absolute path must go under the site's path as content links do.
+func TestSiteRef(t *testing.T) {
+	for _, tt := range []struct{ site, ref, want string }{
+		{"https://example.org/", "/img/logo.svg", "https://example.org/img/logo.svg"},
+		{"https://example.org/sub/", "/img/logo.svg", "https://example.org/sub/img/logo.svg"},
+		{"https://example.org/sub/", "/sub/a-propos/", "https://example.org/sub/a-propos/"},
+		{"https://example.org/sub/", "img/icône.png", "https://example.org/sub/img/ic%C3%B4ne.png"},
+		{"https://example.org/sub/", "https://cdn.example/logo.png", "https://cdn.example/logo.png"},
+		{"https://example.org/sub/", "", ""},
+		{"https://example.org/sub/", "  ", ""},
+	} {
+		if got := SiteRef(tt.site, tt.ref); got != tt.want {
+			t.Errorf("SiteRef(%q, %q) = %q, want %q", tt.site, tt.ref, got, tt.want)
+		}
+	}
+}

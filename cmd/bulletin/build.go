@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -142,17 +141,7 @@ func exitOnErrors(env *cliEnv, site *publication.Site) error {
 
 // feedOptions maps the configuration onto the feed writer's options.
 func feedOptions(cfg *config.Config) feed.Options {
-	base, _ := url.Parse(cfg.Site.URL)
-	abs := func(ref string) string {
-		if ref == "" || base == nil {
-			return ref
-		}
-		u, err := url.Parse(ref)
-		if err != nil {
-			return ref
-		}
-		return base.ResolveReference(u).String()
-	}
+	abs := func(ref string) string { return publication.SiteRef(cfg.Site.URL, ref) }
 	return feed.Options{
 		SiteTitle:       cfg.Site.Title,
 		SiteDescription: cfg.Site.Description,

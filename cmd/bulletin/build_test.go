@@ -523,3 +523,27 @@ func TestJekyllFolders(t *testing.T) {
 		t.Errorf("items %+v, want only _posts/2026-01-01-hello.md, titled Hello Site", feed.Items)
 	}
 }
+
+// TestSiteUnderPathConfigLinks: with a site under a path, the logo, icon
+// and author page given as site-absolute paths go under that path in the
+// feeds, as content links do.
+func TestSiteUnderPathConfigLinks(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, nil, "build", "--config", "../../bulletin.yaml", "--out", out, "--now", sampleNow,
+		"--base-url", "https://example.org/sub/")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	atom, err := os.ReadFile(filepath.Join(out, "atom.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<logo>https://example.org/sub/", "<icon>https://example.org/sub/", "<uri>https://example.org/sub/"} {
+		if !strings.Contains(string(atom), want) {
+			t.Errorf("atom.xml has no %s", want)
+		}
+	}
+	if strings.Contains(string(atom), "<logo>https://example.org/img") || strings.Contains(string(atom), "<icon>https://example.org/img") {
+		t.Error("a configured link lost the site's path")
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/net/html"
@@ -545,5 +547,41 @@ func TestSiteUnderPathConfigLinks(t *testing.T) {
 	}
 	if strings.Contains(string(atom), "<logo>https://example.org/img") || strings.Contains(string(atom), "<icon>https://example.org/img") {
 		t.Error("a configured link lost the site's path")
+	}
+}
+
+// TestHelpSummaries: "--help" of every command and subcommand prints that
+// command's own summary, capitalised as valid UTF-8, in both languages.
+func TestHelpSummaries(t *testing.T) {
+	type entry struct {
+		args    []string
+		summary [2]string
+	}
+	var all []entry
+	for _, c := range commands() {
+		all = append(all, entry{[]string{c.name}, c.summary})
+	}
+	for _, s := range digestSubcommands() {
+		all = append(all, entry{[]string{"digest", s.name}, s.summary})
+	}
+	for _, s := range subscribersSubcommands() {
+		all = append(all, entry{[]string{"subscribers", s.name}, s.summary})
+	}
+	for _, lang := range []string{"fr", "en"} {
+		for _, e := range all {
+			if len(e.args) == 1 && (e.args[0] == "digest" || e.args[0] == "subscribers") {
+				continue // they list their subcommands
+			}
+			var out bytes.Buffer
+			env := &cliEnv{stdout: &out, stderr: &out, stdin: strings.NewReader(""),
+				getenv: func(string) (string, bool) { return "", false }, lang: lang}
+			run(context.Background(), env, append(e.args, "--help"))
+			want := env.pick(e.summary)
+			r, n := utf8.DecodeRuneInString(want)
+			want = string(unicode.ToUpper(r)) + want[n:] + "."
+			if !strings.Contains(out.String(), want) || !utf8.Valid(out.Bytes()) {
+				t.Errorf("%s %v --help: want %q in\n%s", lang, e.args, want, out.String())
+			}
+		}
 	}
 }

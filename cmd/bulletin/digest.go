@@ -31,11 +31,16 @@ import (
 )
 
 func runDigest(ctx context.Context, env *cliEnv, args []string) error {
-	return runSubcommand(ctx, env, "digest", []subcommand{
+	return runSubcommand(ctx, env, "digest", digestSubcommands(), args)
+}
+
+// digestSubcommands are the verbs of "bulletin digest".
+func digestSubcommands() []subcommand {
+	return []subcommand{
 		{"preview", [2]string{"écrit le HTML et le texte de la lettre qui partirait maintenant", "write the HTML and text of the digest that would go out now"}, runDigestPreview},
 		{"send", [2]string{"envoie la lettre (ou reprend celle qui est inachevée)", "send the digest (or resume the unfinished one)"}, runDigestSend},
 		{"status", [2]string{"montre les dernières lettres et leurs envois", "show the last digests and their deliveries"}, runDigestStatus},
-	}, args)
+	}
 }
 
 // digestSession is what every digest command works with.

@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"unicode"
+	"unicode/utf8"
 )
 
 // version is the release of bulletin; set with -ldflags "-X main.version=…".
@@ -186,10 +188,8 @@ func newFlagSet(env *cliEnv, name, synopsisFR, synopsisEN string) *flag.FlagSet 
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, env.t("Utilisation : bulletin %s [options]%s\n", "Usage: bulletin %s [flags]%s\n"), name, env.t(synopsisFR, synopsisEN))
-		for _, c := range commands() {
-			if c.name == strings.Fields(name)[0] {
-				fmt.Fprintf(out, "\n%s.\n\n", capitalize(env.pick(c.summary)))
-			}
+		if summary, ok := commandSummary(name); ok {
+			fmt.Fprintf(out, "\n%s.\n\n", capitalize(env.pick(summary)))
 		}
 		fmt.Fprintln(out, env.t("Options :", "Flags:"))
 		fs.PrintDefaults()
@@ -197,11 +197,43 @@ func newFlagSet(env *cliEnv, name, synopsisFR, synopsisEN string) *flag.FlagSet 
 	return fs
 }
 
+// commandSummary returns the one-line summary of a command ("build") or
+// of a subcommand ("digest send").
+func commandSummary(name string) ([2]string, bool) {
+	words := strings.Fields(name)
+	if len(words) == 0 {
+		return [2]string{}, false
+	}
+	var subs []subcommand
+	for _, c := range commands() {
+		if c.name != words[0] {
+			continue
+		}
+		if len(words) == 1 {
+			return c.summary, true
+		}
+		switch c.name {
+		case "digest":
+			subs = digestSubcommands()
+		case "subscribers":
+			subs = subscribersSubcommands()
+		}
+	}
+	for _, s := range subs {
+		if len(words) == 2 && s.name == words[1] {
+			return s.summary, true
+		}
+	}
+	return [2]string{}, false
+}
+
+// capitalize upper-cases the first letter of s ("écrit" → "Écrit").
 func capitalize(s string) string {
-	if s == "" {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || r == utf8.RuneError {
 		return s
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 func isTerminal(f *os.File) bool {

@@ -112,13 +112,18 @@ func withStore(ctx context.Context, env *cliEnv, sf *siteFlags, fn func(cfg *con
 }
 
 func runSubscribers(ctx context.Context, env *cliEnv, args []string) error {
-	return runSubcommand(ctx, env, "subscribers", []subcommand{
+	return runSubcommand(ctx, env, "subscribers", subscribersSubcommands(), args)
+}
+
+// subscribersSubcommands are the verbs of "bulletin subscribers".
+func subscribersSubcommands() []subcommand {
+	return []subcommand{
 		{"import", [2]string{"importe ou met à jour les abonnés d'un fichier CSV", "import or update subscribers from a CSV file"}, runSubscribersImport},
 		{"add", [2]string{"ajoute un abonné actif", "add an active subscriber"}, runSubscribersAdd},
 		{"remove", [2]string{"supprime un abonné", "remove a subscriber"}, runSubscribersRemove},
 		{"list", [2]string{"liste les abonnés", "list subscribers"}, runSubscribersList},
 		{"export", [2]string{"exporte les abonnés en CSV", "export subscribers as CSV"}, runSubscribersExport},
-	}, args)
+	}
 }
 
 // The CSV columns of import and export.

@@ -9,15 +9,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/language"
 )
@@ -411,7 +414,64 @@ func (c *Config) Validate() ([]Warning, error) {
 	if c.Content.MaxFileSize <= 0 {
 		errs = append(errs, fmt.Errorf("content.max_file_size must be positive"))
 	}
+	if c.SMTP.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("smtp.timeout must be positive, not %s", c.SMTP.Timeout))
+	}
+	if c.Server.SubscribeRate < 1 {
+		errs = append(errs, fmt.Errorf("server.subscribe_rate must be at least 1 subscription per hour, not %d", c.Server.SubscribeRate))
+	}
+	if c.Server.RebuildInterval < 0 {
+		errs = append(errs, fmt.Errorf("server.rebuild_interval cannot be negative (0 reads the content once, at start)"))
+	}
+	if c.Digest.CatchUp < 0 {
+		errs = append(errs, fmt.Errorf("digest.catch_up cannot be negative"))
+	}
+	// The digest's addresses are checked here, before any digest exists:
+	// a sender that does not parse would fail every delivery.
+	for _, a := range []struct{ key, value string }{
+		{"digest.from", c.Digest.From},
+		{"digest.unsubscribe_mailto", c.Digest.UnsubscribeMailto},
+	} {
+		if strings.TrimSpace(a.value) != "" && !validAddress(a.value) {
+			errs = append(errs, fmt.Errorf("%s %q must be an email address, e.g. bulletin@example.org or Name <bulletin@example.org>", a.key, a.value))
+		}
+	}
+	if strings.TrimSpace(c.Digest.ReplyTo) != "" {
+		if list, err := mail.ParseAddressList(c.Digest.ReplyTo); err != nil || len(list) == 0 {
+			if !validAddress(c.Digest.ReplyTo) {
+				errs = append(errs, fmt.Errorf("digest.reply_to %q must be one email address or several separated by commas", c.Digest.ReplyTo))
+			}
+		}
+	}
+	if id := strings.TrimSpace(c.Digest.ListID); id != "" && !listIDPattern.MatchString(strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">")) {
+		errs = append(errs, fmt.Errorf("digest.list_id %q must be a dotted identifier such as bulletin.example.org (RFC 2919)", c.Digest.ListID))
+	}
+	if spec := strings.TrimSpace(c.Digest.Schedule); spec != "" {
+		if _, err := cron.ParseStandard(spec); err != nil {
+			errs = append(errs, fmt.Errorf("digest.schedule %q must be a five-field cron expression such as \"0 9 * * 1\" (or empty, for no scheduled send): %v", spec, err))
+		}
+	}
 	return warns, errors.Join(errs...)
+}
+
+// listIDPattern is RFC 2919's list-id without its angle brackets: dot-atom
+// text with at least one dot ("bulletin.example.org").
+var listIDPattern = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+$")
+
+// validAddress reports whether s is an email address as the mailer reads
+// it: what net/mail parses ("a@b", "Name <a@b>", "a@b (Name)"), or a name
+// with characters RFC 5322 wants quoted followed by "<a@b>".
+func validAddress(s string) bool {
+	s = strings.TrimSpace(s)
+	if _, err := mail.ParseAddress(s); err == nil {
+		return true
+	}
+	open := strings.LastIndexByte(s, '<')
+	if open < 0 || !strings.HasSuffix(s, ">") {
+		return false
+	}
+	_, err := mail.ParseAddress(s[open+1 : len(s)-1])
+	return err == nil
 }
 
 // EnvVar returns the environment variable of a dotted key ("site.url" →

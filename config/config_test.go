@@ -240,3 +240,49 @@ func TestUnknownEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateDigestAndServer: the digest's addresses, List-Id and
+// schedule, and the server's and SMTP's numbers, are checked before any
+// command runs, so that a typo fails "check" rather than every delivery.
+func TestValidateDigestAndServer(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		set  func(c *Config)
+		want string // "" = accepted; else a part of the error
+	}{
+		{"from with name", func(c *Config) { c.Digest.From = "Numérique responsable <bulletin@example.org>" }, ""},
+		{"from with unquoted specials", func(c *Config) { c.Digest.From = "Numérique responsable (MTE), lettre <bulletin@example.org>" }, ""},
+		{"from without brackets", func(c *Config) { c.Digest.From = "Numérique responsable bulletin@example.org" }, "digest.from"},
+		{"from not an address", func(c *Config) { c.Digest.From = "bulletin" }, "digest.from"},
+		{"reply-to list", func(c *Config) { c.Digest.ReplyTo = "contact@example.org, presse@example.org" }, ""},
+		{"reply-to broken", func(c *Config) { c.Digest.ReplyTo = "contact@" }, "digest.reply_to"},
+		{"mailto", func(c *Config) { c.Digest.UnsubscribeMailto = "desabonnement@example.org" }, ""},
+		{"mailto broken", func(c *Config) { c.Digest.UnsubscribeMailto = "desabonnement" }, "digest.unsubscribe_mailto"},
+		{"list id", func(c *Config) { c.Digest.ListID = "bulletin.example.org" }, ""},
+		{"list id in brackets", func(c *Config) { c.Digest.ListID = "<bulletin.example.org>" }, ""},
+		{"list id with spaces", func(c *Config) { c.Digest.ListID = "bad id" }, "digest.list_id"},
+		{"list id without a dot", func(c *Config) { c.Digest.ListID = "bulletin" }, "digest.list_id"},
+		{"schedule", func(c *Config) { c.Digest.Schedule = "30 8 1 * *" }, ""},
+		{"no schedule", func(c *Config) { c.Digest.Schedule = "" }, ""},
+		{"schedule in words", func(c *Config) { c.Digest.Schedule = "every monday" }, "digest.schedule"},
+		{"schedule out of range", func(c *Config) { c.Digest.Schedule = "0 25 * * 1" }, "digest.schedule"},
+		{"subscribe rate 0", func(c *Config) { c.Server.SubscribeRate = 0 }, "server.subscribe_rate"},
+		{"rebuild never", func(c *Config) { c.Server.RebuildInterval = 0 }, ""},
+		{"rebuild negative", func(c *Config) { c.Server.RebuildInterval = Duration(-time.Second) }, "server.rebuild_interval"},
+		{"smtp timeout 0", func(c *Config) { c.SMTP.Timeout = 0 }, "smtp.timeout"},
+		{"catch-up negative", func(c *Config) { c.Digest.CatchUp = Duration(-time.Hour) }, "digest.catch_up"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.Site.URL = "https://example.org/"
+			tt.set(c)
+			_, err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("error %v, want one naming %s", err, tt.want)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ecoresponsable/bulletin/config"
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/net/html"
 )
@@ -583,5 +584,18 @@ func TestHelpSummaries(t *testing.T) {
 				t.Errorf("%s %v --help: want %q in\n%s", lang, e.args, want, out.String())
 			}
 		}
+	}
+}
+
+// TestRebuildIntervalZero: server.rebuild_interval 0 reads the content once
+// (the server takes a negative interval as never), not its 30 s default.
+func TestRebuildIntervalZero(t *testing.T) {
+	cfg := config.Default()
+	if got := rebuildInterval(cfg); got != cfg.Server.RebuildInterval.D() {
+		t.Errorf("default: %s", got)
+	}
+	cfg.Server.RebuildInterval = 0
+	if got := rebuildInterval(cfg); got >= 0 {
+		t.Errorf("0 gives %s, want never (negative)", got)
 	}
 }

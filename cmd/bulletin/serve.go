@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/ecoresponsable/bulletin/config"
 	"github.com/ecoresponsable/bulletin/publication"
 	"github.com/ecoresponsable/bulletin/server"
 	"github.com/ecoresponsable/bulletin/templates"
@@ -72,7 +73,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 			return site, nil
 		},
 		Feeds:           feedOptions(cfg),
-		RebuildInterval: cfg.Server.RebuildInterval.D(),
+		RebuildInterval: rebuildInterval(cfg),
 		Logger:          logger,
 		PublicURL:       cfg.Server.PublicURL,
 		SiteTitle:       cfg.Site.Title,
@@ -102,4 +103,13 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		logger.Info("admin API off (set BULLETIN_ADMIN_TOKEN to enable /admin/)")
 	}
 	return srv.Run(ctx)
+}
+
+// rebuildInterval is server.rebuild_interval for the server, where 0 means
+// its default: in the configuration, 0 reads the content once, at start.
+func rebuildInterval(cfg *config.Config) time.Duration {
+	if d := cfg.Server.RebuildInterval.D(); d > 0 {
+		return d
+	}
+	return -1
 }

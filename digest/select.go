@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ecoresponsable/bulletin/publication"
@@ -20,7 +21,9 @@ const DefaultFirstSince = 720 * time.Hour
 // stable id no earlier digest announced nor recorded as known. The date of
 // a publication does not matter, only its id: one back-dated before the
 // last digest but added since is new; one already announced is never new
-// again, whatever was edited in it.
+// again, whatever was edited in it. Ids are compared by ledgerKey: an id
+// that is the publication's URL matches whatever the site's scheme and
+// host were when it was announced.
 //
 // The very first digest takes only the publications dated within firstSince
 // before now (every one when firstSince ≤ 0), and returns the older ones as
@@ -45,11 +48,15 @@ func Select(ctx context.Context, st store.Store, pubs []*publication.Publication
 		return nil, nil, fmt.Errorf("digest: select: %w", err)
 	}
 	first := digests == 0
+	seenKeys := make(map[string]bool, len(seen))
+	for id := range seen {
+		seenKeys[ledgerKey(id)] = true
+	}
 
 	var fresh []*publication.Publication
 	taken := make(map[string]bool, len(pubs))
 	for _, p := range pubs {
-		if p == nil || p.ID == "" || p.Date.After(now) || seen[p.ID] || taken[p.ID] {
+		if p == nil || p.ID == "" || p.Date.After(now) || seen[p.ID] || seenKeys[ledgerKey(p.ID)] || taken[p.ID] {
 			continue
 		}
 		taken[p.ID] = true
@@ -72,6 +79,25 @@ func Select(ctx context.Context, st store.Store, pubs []*publication.Publication
 	}
 	slices.Sort(known)
 	return items, known, nil
+}
+
+// ledgerKey is what two publication ids must share to be one publication
+// for the ledger of what was announced. An http(s) id (a permalink, the
+// default id) is taken without its scheme and host, so that the same site
+// under another origin ("www.", https instead of http, a BULLETIN_SITE_URL
+// set in the service's environment only) does not announce its whole
+// archive again. Any other id (a front-matter "tag:" or "urn:" id) is
+// compared as it is.
+func ledgerKey(id string) string {
+	scheme, rest, ok := strings.Cut(id, "://")
+	if !ok || !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
+		return id
+	}
+	i := strings.IndexAny(rest, "/?#")
+	if i <= 0 {
+		return "//"
+	}
+	return "//" + rest[i:]
 }
 
 // Item is the frozen snapshot of a publication that a digest keeps.

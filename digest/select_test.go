@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,6 +191,54 @@ func TestItemsFor(t *testing.T) {
 	for _, c := range cases {
 		if got := ids(ItemsFor(items, c.topics)); !slices.Equal(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
 			t.Errorf("ItemsFor(%q) = %v, want %v", c.topics, got, c.want)
+		}
+	}
+}
+
+// TestSelectSameSiteOtherOrigin: publications announced under one origin
+// are not new under another ("www.", https, a staging host): the archive
+// is not sent again when only site.url's scheme or host changed. Paths
+// still tell publications apart, and ids that are not URLs are compared
+// as they are.
+func TestSelectSameSiteOtherOrigin(t *testing.T) {
+	st, _ := openStore(t)
+	a, b := pub("a", 3), pub("b", 2)
+	tagged := pub("t", 1)
+	tagged.ID = "tag:example.org,2026:t"
+	items, known := mustSelect(t, st, []*publication.Publication{a, b, tagged}, t0, 0)
+	if len(items) != 3 {
+		t.Fatalf("first digest: %v", ids(items))
+	}
+	createAndFinish(t, st, items, known, t0)
+
+	moved := func(p *publication.Publication, origin string) *publication.Publication {
+		q := *p
+		if strings.HasPrefix(q.ID, "https://example.org/") {
+			q.ID = origin + strings.TrimPrefix(q.ID, "https://example.org")
+		}
+		q.URL = origin + strings.TrimPrefix(q.URL, "https://example.org")
+		return &q
+	}
+	fresh := moved(pub("c", -1), "http://www.example.org")
+	for _, origin := range []string{"https://www.example.org", "http://example.org", "HTTPS://staging.example.net"} {
+		pubs := []*publication.Publication{moved(a, origin), moved(b, origin), moved(tagged, origin), fresh}
+		later := t0.AddDate(0, 0, 7)
+		items, _ := mustSelect(t, st, pubs, later, 0)
+		if got := ids(items); !slices.Equal(got, []string{fresh.ID}) {
+			t.Errorf("site moved to %s: new = %v, want only %s", origin, got, fresh.ID)
+		}
+	}
+	for _, tt := range []struct{ id, key string }{
+		{"https://example.org/a/", "///a/"},
+		{"http://www.example.org/a/", "///a/"},
+		{"https://example.org", "//"},
+		{"https://example.org?x", "//?x"},
+		{"tag:example.org,2026:a", "tag:example.org,2026:a"},
+		{"urn:uuid:1", "urn:uuid:1"},
+		{"ftp://example.org/a/", "ftp://example.org/a/"},
+	} {
+		if got := ledgerKey(tt.id); got != tt.key {
+			t.Errorf("ledgerKey(%q) = %q, want %q", tt.id, got, tt.key)
 		}
 	}
 }

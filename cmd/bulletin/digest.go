@@ -223,7 +223,35 @@ func (s *digestSession) makePlan(ctx context.Context, env *cliEnv, newToo bool) 
 		}
 	}
 	p.items, p.known, err = digest.Select(ctx, s.st, s.site.Publications, s.now, s.cfg.Digest.FirstSince.D(), s.cfg.Digest.MaxItems)
-	return p, err
+	if err != nil {
+		return p, err
+	}
+	return p, warnBackdated(ctx, env, s.st, p.items)
+}
+
+// warnBackdated warns, before anything is sent, when some of the new items
+// are dated before the last digest: back-dated additions, which are
+// right to send, or publications whose URL changed (a new permalink
+// pattern, a date in the permalink that was edited), which would go out a
+// second time.
+func warnBackdated(ctx context.Context, env *cliEnv, st store.Store, items []store.DigestItem) error {
+	last, err := st.LastDigest(ctx)
+	if err != nil || last == nil {
+		return err
+	}
+	n := 0
+	for _, it := range items {
+		if it.Date.Before(last.CreatedAt) {
+			n++
+		}
+	}
+	if n > 0 {
+		env.warn(fmt.Sprintf(env.t(
+			"%d des %d publications nouvelles sont datées d'avant la dernière lettre (%s) : ajouts antidatés, ou publications dont l'URL a changé (motif de permalien, date dans l'URL) et qui partiraient une seconde fois ; un « id » dans leur en-tête garde une publication la même",
+			"%d of the %d new publications are dated before the last digest (%s): back-dated additions, or publications whose URL changed (permalink pattern, a date in the URL) that would go out a second time; an \"id\" in their front matter keeps a publication the same"),
+			n, len(items), last.CreatedAt.Format("2006-01-02")))
+	}
+	return nil
 }
 
 // nextDigest is the digest that goes out now: the unfinished one, else an

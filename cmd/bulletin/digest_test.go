@@ -456,3 +456,29 @@ func TestSecretChangeWarned(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestWarnsOfBackdatedItems: new items dated before the last digest
+// (back-dated additions, or publications whose URL changed) are named
+// before anything is sent; items dated after it are not counted.
+func TestDigestWarnsOfBackdatedItems(t *testing.T) {
+	c := cliCase{}
+	_, flags := digestSetup(t, c, fewSubscribers)
+	content := t.TempDir()
+	if err := os.CopyFS(content, os.DirFS("../../content")); err != nil {
+		t.Fatal(err)
+	}
+	flags = append(flags, "--content", content)
+	if code, _, stderr := c.run(t, append([]string{"digest", "send", "--yes"}, flags...)...); code != 0 {
+		t.Fatalf("first send: %d %s", code, stderr)
+	}
+	if code, _, stderr := c.run(t, append([]string{"digest", "send", "--dry-run"}, flags...)...); code != 0 || strings.Contains(stderr, "dated before") {
+		t.Fatalf("nothing new: %d %s", code, stderr)
+	}
+	writeFile(t, filepath.Join(content, "actualites"), "ancien.md", "---\ntitle: Ancien\ndate: 2026-10-01\n---\n\nTexte.\n")
+	writeFile(t, filepath.Join(content, "actualites"), "neuf.md", "---\ntitle: Neuf\ndate: 2026-11-26\n---\n\nTexte.\n")
+	later := append(flags, "--now", "2026-12-02T12:00:00+01:00")
+	code, _, stderr := c.run(t, append([]string{"digest", "send", "--dry-run"}, later...)...)
+	if code != 0 || !strings.Contains(stderr, "1 of the 2 new publications are dated before the last digest (2026-11-25)") {
+		t.Errorf("back-dated item not named: %d %s", code, stderr)
+	}
+}

@@ -123,11 +123,22 @@ func noteSecret(ctx context.Context, env *cliEnv, st *store.SQLite, secret []byt
 	if ok && seen == fp {
 		return nil
 	}
-	if ok {
+	if ok && linksSent(ctx, st) {
 		env.warn(env.t("le secret de signature n’est plus celui des courriels déjà envoyés (BULLETIN_SECRET défini, retiré ou changé) : leurs liens de désinscription et de préférences ne fonctionnent plus ; donnez le même BULLETIN_SECRET à serve et aux commandes",
 			"the signing secret is not the one of the emails already sent (BULLETIN_SECRET set, unset or changed): their unsubscribe and preferences links no longer work; give serve and the commands the same BULLETIN_SECRET"))
 	}
 	return st.SetSetting(ctx, secretSeenKey, fp)
+}
+
+// linksSent reports whether emails with signed links may be out: a digest
+// was created, or someone waits for a confirmation email. Before that, a
+// new secret (set after a first preview) breaks nothing.
+func linksSent(ctx context.Context, st *store.SQLite) bool {
+	if n, err := st.CountDigests(ctx); err != nil || n > 0 {
+		return true
+	}
+	counts, err := st.CountByStatus(ctx)
+	return err != nil || counts[store.StatusPending] > 0
 }
 
 // digestSettings maps the configuration onto what every digest email carries.

@@ -432,19 +432,23 @@ func TestSecretChangeWarned(t *testing.T) {
 	first := cliCase{env: map[string]string{"BULLETIN_SECRET": "0123456789abcdef0123456789abcdef"}}
 	cfg, flags := digestSetup(t, first, fewSubscribers)
 	out := filepath.Join(filepath.Dir(cfg), "preview.html")
-	args := append([]string{"digest", "preview", "--out", out}, flags...)
+	preview := append([]string{"digest", "preview", "--out", out}, flags...)
+	send := append([]string{"digest", "send", "--yes"}, flags...)
 	const warning = "the signing secret is not the one of the emails already sent"
 	for i, step := range []struct {
 		c    cliCase
+		args []string
 		warn bool
 	}{
-		{first, false},
-		{first, false},
-		{cliCase{}, true},  // BULLETIN_SECRET unset: the stored secret signs
-		{cliCase{}, false}, // recorded: said once
-		{first, true},
+		{first, preview, false},
+		{first, preview, false},
+		{cliCase{}, preview, false}, // another secret, but no email went out yet
+		{first, send, false},        // back to the first: still nothing sent
+		{cliCase{}, preview, true},  // BULLETIN_SECRET unset: the stored secret signs
+		{cliCase{}, preview, false}, // recorded: said once
+		{first, preview, true},
 	} {
-		code, _, stderr := step.c.run(t, args...)
+		code, _, stderr := step.c.run(t, step.args...)
 		if code != 0 {
 			t.Fatalf("step %d: exit %d: %s", i, code, stderr)
 		}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +285,29 @@ func TestValidateDigestAndServer(t *testing.T) {
 				t.Errorf("error %v, want one naming %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestKeyWithoutValueKeepsDefault: "key:" with no value keeps the key's
+// default whatever its type (a list was emptied, a text kept); "" and []
+// empty a key; an unknown key with no value is still reported.
+func TestKeyWithoutValueKeepsDefault(t *testing.T) {
+	dir := t.TempDir()
+	def := Default()
+	p := writeFile(t, dir, "null.yaml", "feeds:\n  xsl:\n  opml: ~\ncontent:\n  exclude:\ndigest:\n")
+	cfg, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Feeds.XSL != def.Feeds.XSL || cfg.Feeds.OPML != def.Feeds.OPML || !slices.Equal(cfg.Content.Exclude, def.Content.Exclude) || cfg.Digest.Schedule != def.Digest.Schedule {
+		t.Errorf("keys without value: xsl %q opml %q exclude %v schedule %q; want the defaults", cfg.Feeds.XSL, cfg.Feeds.OPML, cfg.Content.Exclude, cfg.Digest.Schedule)
+	}
+	p = writeFile(t, dir, "empty.yaml", "feeds:\n  xsl: \"\"\ncontent:\n  exclude: []\n")
+	if cfg, err = Load(p, nil); err != nil || cfg.Feeds.XSL != "" || len(cfg.Content.Exclude) != 0 {
+		t.Errorf("explicit empty values: xsl %q exclude %v, %v", cfg.Feeds.XSL, cfg.Content.Exclude, err)
+	}
+	p = writeFile(t, dir, "unknown.yaml", "feeds:\n  xls:\n")
+	if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "xls") {
+		t.Errorf("unknown key without value not reported: %v", err)
 	}
 }

@@ -27,6 +27,7 @@ func decodeYAML(path string, data []byte, cfg *Config) error {
 	}
 	c := &checker{path: path, values: map[int]valueAt{}, lines: map[int]bool{}}
 	c.check(doc.Content[0], reflect.TypeOf(*cfg), "")
+	dropNulls(doc.Content[0]) // after check, which names unknown keys even with no value
 	// Decoded into a copy: a file with problems changes nothing, and the
 	// decoder still reports the values of the wrong type among them.
 	next := *cfg
@@ -50,6 +51,26 @@ func decodeYAML(path string, data []byte, cfg *Config) error {
 	}
 	*cfg = next
 	return nil
+}
+
+// dropNulls removes, at every level, the keys written with no value
+// ("xsl:", "exclude: ~"), so that such a key keeps its default whatever its
+// type: the decoder would leave a text key as it was but empty a list.
+// "" and [] are the way to write an empty value.
+func dropNulls(n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	kept := n.Content[:0]
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+			continue
+		}
+		dropNulls(v)
+		kept = append(kept, k, v)
+	}
+	n.Content = kept
 }
 
 var yamlLine = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)

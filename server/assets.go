@@ -28,6 +28,10 @@ type asset struct {
 	modified    time.Time // second precision, as HTTP dates are
 	format      string    // rss, atom, json, opml, xsl
 	name        string    // label for metrics: "site", "tag:x", "type:y", "opml", "xsl"
+
+	// The ETags of the same bytes sent to browsers as feedPageType (see
+	// serveAsset); "" but for RSS and Atom.
+	pageETag, pageETagGz string
 }
 
 // assetSet is every feed file of one build, by URL path ("/feed.xml").
@@ -83,6 +87,10 @@ func buildAssets(ctx context.Context, set *feed.Set, prev *assetSet, now time.Ti
 			a.gz = gzipBytes(a.body)
 			a.etagGz = `"` + hex.EncodeToString(sum[:16]) + `-gz"`
 		}
+		if o.Format == feed.FormatRSS || o.Format == feed.FormatAtom {
+			a.pageETag = `"` + hex.EncodeToString(sum[:16]) + `-xml"`
+			a.pageETagGz = `"` + hex.EncodeToString(sum[:16]) + `-xml-gz"`
+		}
 		// A file seen unchanged keeps its date; a new or changed one, and
 		// every file of the first build, dates from now. Not from its newest
 		// publication: a process before a restart may have served other
@@ -129,25 +137,49 @@ func gzipBytes(b []byte) []byte {
 	return buf.Bytes()
 }
 
+// feedPageType is the Content-Type of an RSS or Atom feed sent to a browser.
+// Browsers apply a feed's xml-stylesheet (feed.xsl, which makes it a page)
+// only to an XML type: Chromium shows application/rss+xml and
+// application/atom+xml as plain text.
+const feedPageType = "application/xml; charset=utf-8"
+
 // serveAsset answers GET and HEAD for one feed file: 304 when the client's
 // copy is current (If-None-Match first, else If-Modified-Since), gzip when
 // accepted, CORS for JSON feeds.
+//
+// An RSS or Atom feed goes to a client that prefers text/html (a browser,
+// see prefersPage) as feedPageType, to any other with its own media type, and
+// always with Vary: Accept. The bytes are the same, but the two variants
+// have different ETags: a shared cache that holds both may revalidate with
+// every ETag it has and then freshens and serves the stored response whose
+// ETag the 304 names (RFC 9111 §4.3.1, §4.3.4); were the ETag shared, it
+// could hand the feed-typed copy to a browser, which would show text
+// again. The cost is one more full response when a client's Accept header
+// changes side, which none does.
 func serveAsset(w http.ResponseWriter, r *http.Request, a *asset, maxAge time.Duration) (status int) {
 	h := w.Header()
-	useGz := a.gz != nil && acceptsGzip(r)
-	etag, body := a.etag, a.body
-	if useGz {
-		etag, body = a.etagGz, a.gz
+	contentType, identity, gzTag := a.contentType, a.etag, a.etagGz
+	vary := "Accept-Encoding"
+	if a.pageETag != "" {
+		vary = "Accept-Encoding, Accept"
+		if feedType, _, _ := strings.Cut(a.contentType, ";"); prefersPage(r, feedType) {
+			contentType, identity, gzTag = feedPageType, a.pageETag, a.pageETagGz
+		}
 	}
-	h.Set("Content-Type", a.contentType)
+	useGz := a.gz != nil && acceptsGzip(r)
+	etag, body := identity, a.body
+	if useGz {
+		etag, body = gzTag, a.gz
+	}
+	h.Set("Content-Type", contentType)
 	h.Set("ETag", etag)
 	h.Set("Last-Modified", a.modified.Format(http.TimeFormat))
 	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())))
-	h.Add("Vary", "Accept-Encoding")
+	h.Add("Vary", vary)
 	if a.format == feed.FormatJSON {
 		h.Set("Access-Control-Allow-Origin", "*")
 	}
-	if notModified(r, etag, a.etag, a.modified) {
+	if notModified(r, etag, identity, a.modified) {
 		for _, k := range []string{"Content-Type", "Content-Length"} {
 			h.Del(k)
 		}
@@ -167,7 +199,8 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset, maxAge time.Du
 
 // notModified evaluates the conditional headers of RFC 9110 §13: when
 // If-None-Match is present, If-Modified-Since is ignored. Either ETag of the
-// file (identity or gzip) matches, since both stand for the same content.
+// variant served (identity or gzip) matches, since both stand for the same
+// content.
 func notModified(r *http.Request, current, identity string, modified time.Time) bool {
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
 		for _, t := range strings.Split(inm, ",") {
@@ -210,6 +243,60 @@ func acceptsGzip(r *http.Request) bool {
 		return gzipQ > 0
 	}
 	return anyQ > 0
+}
+
+// prefersPage reports whether the request's Accept header (RFC 9110
+// §12.5.1) weighs text/html above feedType, the feed's own media type, and
+// above the generic XML types: a browser, which then gets the feed as a
+// page. Browsers send "text/html,…,application/xml;q=0.9,*/*;q=0.8"; feed
+// readers name feed or XML types, or "*/*", or send no Accept at all, and
+// a tie goes to the feed, so they keep getting its media type.
+func prefersPage(r *http.Request, feedType string) bool {
+	accept := r.Header.Values("Accept")
+	html := acceptWeight(accept, "text/html")
+	if html <= 0 {
+		return false
+	}
+	for _, t := range []string{feedType, "application/xml", "text/xml"} {
+		if acceptWeight(accept, t) >= html {
+			return false
+		}
+	}
+	return true
+}
+
+// acceptWeight is the weight in thousandths that the lines of an Accept
+// header give mediaType (lower case, no parameters): that of the most
+// specific range matching it, "type/subtype" before "type/*" before
+// "*/*", the highest when several are as specific; 0 when none matches. An
+// entry whose weight does not parse counts for nothing; media type
+// parameters are ignored, as the feeds come in one variant of each type.
+func acceptWeight(lines []string, mediaType string) int {
+	mainType, _, _ := strings.Cut(mediaType, "/")
+	best, q := -1, 0
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ",") {
+			rng, params, _ := strings.Cut(part, ";")
+			rng = strings.TrimSpace(rng)
+			var level int
+			switch {
+			case strings.EqualFold(rng, mediaType):
+				level = 2
+			case rng == "*/*":
+				level = 0
+			case len(rng) == len(mainType)+2 && strings.EqualFold(rng[:len(mainType)], mainType) && rng[len(mainType):] == "/*":
+				level = 1
+			default:
+				continue
+			}
+			w, ok := weight(params)
+			if !ok || level < best || (level == best && w <= q) {
+				continue
+			}
+			best, q = level, w
+		}
+	}
+	return q
 }
 
 // weight reads the parameters of one element of an Accept-* header

@@ -387,3 +387,112 @@ func TestRebuildLogsMergedNames(t *testing.T) {
 		t.Errorf("logs:\n%s", logs.String())
 	}
 }
+
+// Accept headers as clients send them.
+const (
+	acceptChromium = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+	acceptFirefox  = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	acceptReader   = "application/rss+xml, application/rdf+xml;q=0.8, application/atom+xml;q=0.6, application/xml;q=0.4, text/xml;q=0.4"
+)
+
+// TestFeedsForBrowsers: a client preferring text/html (a browser) gets an
+// RSS or Atom feed as application/xml, so that it applies feed.xsl; any
+// other client gets the feed's media type. Both variants say Vary: Accept,
+// carry the policy that lets feed.xsl's inline style work, and have ETags
+// of their own.
+func TestFeedsForBrowsers(t *testing.T) {
+	s := newFeedServer(t, copyDir(t, "../content"), fixedClock())
+	h := s.Handler()
+	const page = "application/xml; charset=utf-8"
+	const rss = "application/rss+xml; charset=utf-8"
+	for _, tc := range []struct{ accept, want string }{
+		{acceptChromium, page},
+		{acceptFirefox, page},
+		{"text/html", page},
+		{"TEXT/HTML, application/rss+xml;q=0.5", page},
+		{"text/html, */*;q=0.8", page},
+		{"text/*, application/rss+xml;q=0.5, text/xml;q=0.5", page},
+		{"", rss},
+		{"*/*", rss},
+		{acceptReader, rss},
+		{"application/atom+xml,application/rss+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7", rss},
+		{"application/xml, text/xml", rss},
+		{"application/rss+xml, text/html", rss}, // a tie goes to the feed
+		{"text/html, application/xml", rss},
+		{"text/html;q=0.5, */*", rss},
+		{"text/html;q=0, */*", rss},
+		{"text/*, application/rss+xml;q=0.5", rss},        // text/xml weighs as much as text/html
+		{"text/html;q=2, application/rss+xml;q=0.5", rss}, // not a qvalue: the entry counts for nothing
+	} {
+		res := get(t, h, "/feed.xml", "Accept", tc.accept)
+		if got := res.Header.Get("Content-Type"); res.StatusCode != 200 || got != tc.want {
+			t.Errorf("Accept %q: %d, Content-Type %q, want %q", tc.accept, res.StatusCode, got, tc.want)
+		}
+	}
+
+	for _, tc := range []struct{ path, feedType string }{
+		{"/feed.xml", rss},
+		{"/atom.xml", "application/atom+xml; charset=utf-8"},
+		{"/tags/podcast/feed.xml", rss},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			etags := map[string]string{}
+			for _, v := range []struct{ name, accept, encoding, ctype string }{
+				{"page", acceptChromium, "", page},
+				{"page gzip", acceptChromium, "gzip, deflate, br, zstd", page},
+				{"feed", acceptReader, "", tc.feedType},
+				{"feed gzip", acceptReader, "gzip", tc.feedType},
+			} {
+				res := get(t, h, tc.path, "Accept", v.accept, "Accept-Encoding", v.encoding)
+				if got := res.Header.Get("Content-Type"); got != v.ctype {
+					t.Errorf("%s: Content-Type %q, want %q", v.name, got, v.ctype)
+				}
+				if got := res.Header.Values("Vary"); len(got) != 1 || got[0] != "Accept-Encoding, Accept" {
+					t.Errorf("%s: Vary %q, want Accept-Encoding, Accept", v.name, got)
+				}
+				if got := res.Header.Get("Content-Security-Policy"); got != feedCSP {
+					t.Errorf("%s: Content-Security-Policy %q", v.name, got)
+				}
+				etag := res.Header.Get("ETag")
+				for other, e := range etags {
+					if e == etag {
+						t.Errorf("%s and %s share the ETag %s", v.name, other, etag)
+					}
+				}
+				etags[v.name] = etag
+				// The variant's own ETag validates it; the other variant's
+				// does not, since a cache would then serve its stored copy,
+				// of the other Content-Type.
+				again := get(t, h, tc.path, "Accept", v.accept, "Accept-Encoding", v.encoding, "If-None-Match", etag)
+				if again.StatusCode != http.StatusNotModified || again.Header.Get("ETag") != etag ||
+					again.Header.Get("Vary") != "Accept-Encoding, Accept" {
+					t.Errorf("%s: If-None-Match %s: %d, ETag %q, Vary %q", v.name, etag, again.StatusCode, again.Header.Get("ETag"), again.Header.Get("Vary"))
+				}
+			}
+			for _, v := range []struct{ accept, inm string }{
+				{acceptChromium, etags["feed"]},
+				{acceptChromium, etags["feed gzip"]},
+				{acceptReader, etags["page"]},
+				{acceptReader, etags["page gzip"]},
+			} {
+				if res := get(t, h, tc.path, "Accept", v.accept, "If-None-Match", v.inm); res.StatusCode != 200 {
+					t.Errorf("Accept %q with the other variant's ETag %s: %d, want 200", v.accept, v.inm, res.StatusCode)
+				}
+			}
+		})
+	}
+
+	// The other files keep their type, the site's policy and Vary.
+	for _, path := range []string{"/feed.json", "/feeds.opml", "/feed.xsl"} {
+		res := get(t, h, path, "Accept", acceptChromium)
+		if ct := res.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/xml") != (path == "/feed.xsl") {
+			t.Errorf("%s: Content-Type %q", path, ct)
+		}
+		if got := res.Header.Get("Vary"); got != "Accept-Encoding" {
+			t.Errorf("%s: Vary %q", path, got)
+		}
+		if got := res.Header.Get("Content-Security-Policy"); got != siteCSP {
+			t.Errorf("%s: Content-Security-Policy %q", path, got)
+		}
+	}
+}

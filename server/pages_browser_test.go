@@ -33,13 +33,7 @@ func chromiumPath() string {
 // screenshots at 375 and 1280 px wide under testdata/out/.
 func TestBrowserSubscribe(t *testing.T) {
 	t.Parallel()
-	chrome := chromiumPath()
-	if chrome == "" {
-		t.Skip("chromium is not installed")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	ctx, violations := newBrowser(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -57,42 +51,6 @@ func TestBrowserSubscribe(t *testing.T) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	defer cancelTab()
-	ctx, cancel := context.WithTimeout(ctx, 45*time.Second)
-	defer cancel()
-
-	// Every Content-Security-Policy violation the browser reports.
-	var mu sync.Mutex
-	var violations []string
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if strings.Contains(m.Text, "Content Security Policy") {
-				mu.Lock()
-				violations = append(violations, m.Text)
-				mu.Unlock()
-			}
-		}
-	}()
-
 	frenchBrowser := func(c context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		_, err := chromedp.Call(c, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
 			UserAgent: "Mozilla/5.0 (X11; Linux x86_64) bulletin-test", AcceptLanguage: "fr-FR,fr;q=0.9",
@@ -206,9 +164,62 @@ func TestBrowserSubscribe(t *testing.T) {
 	}
 	shoot("digest-375.png", 375)
 
-	mu.Lock()
-	defer mu.Unlock()
-	if len(violations) > 0 {
-		t.Errorf("the browser reports Content-Security-Policy violations:\n%s", strings.Join(violations, "\n"))
+	if v := violations(); len(v) > 0 {
+		t.Errorf("the browser reports Content-Security-Policy violations:\n%s", strings.Join(v, "\n"))
+	}
+}
+
+// newBrowser starts a headless Chromium in a profile of its own, closed
+// when the test ends, and returns its tab, given 45 seconds, and a function
+// listing the Content-Security-Policy violations the browser has reported
+// so far. It skips the test when Chromium is not installed or in -short
+// mode.
+func newBrowser(t *testing.T) (context.Context, func() []string) {
+	t.Helper()
+	chrome := chromiumPath()
+	if chrome == "" {
+		t.Skip("chromium is not installed")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	t.Cleanup(cancel)
+
+	var mu sync.Mutex
+	var violations []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if strings.Contains(m.Text, "Content Security Policy") {
+				mu.Lock()
+				violations = append(violations, m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), violations...)
 	}
 }

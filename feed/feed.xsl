@@ -6,7 +6,8 @@
 <xsl:stylesheet version="1.0"
   xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
   xmlns:atom="http://www.w3.org/2005/Atom"
-  exclude-result-prefixes="atom">
+  xmlns:dc="http://purl.org/dc/elements/1.1/"
+  exclude-result-prefixes="atom dc">
   <xsl:output method="html" encoding="UTF-8" indent="yes" doctype-system="about:legacy-compat"/>
 
   <xsl:variable name="title" select="/rss/channel/title | /atom:feed/atom:title"/>
@@ -59,17 +60,57 @@
     </html>
   </xsl:template>
 
+  <!-- An item in another language than the feed's says so (dc:language in
+       RSS, xml:lang in Atom), for screen readers and hyphenation. -->
   <xsl:template match="item">
     <li>
+      <xsl:if test="dc:language">
+        <xsl:attribute name="lang"><xsl:value-of select="normalize-space(dc:language)"/></xsl:attribute>
+      </xsl:if>
       <a href="{link}"><xsl:value-of select="title"/></a>
       <xsl:if test="pubDate">
-        <span class="date"><xsl:value-of select="substring(pubDate, 6, 11)"/></span>
+        <xsl:call-template name="rfc822-date">
+          <xsl:with-param name="date" select="normalize-space(pubDate)"/>
+        </xsl:call-template>
       </xsl:if>
     </li>
   </xsl:template>
 
+  <!-- An RFC 822 date ("Tue, 24 Nov 2026 00:00:00 +0100", the day name
+       optional) as YYYY-MM-DD in a time element, as Atom dates are shown;
+       as it is written when it does not parse. -->
+  <xsl:template name="rfc822-date">
+    <xsl:param name="date"/>
+    <xsl:variable name="dmy">
+      <xsl:choose>
+        <xsl:when test="contains($date, ',')"><xsl:value-of select="normalize-space(substring-after($date, ','))"/></xsl:when>
+        <xsl:otherwise><xsl:value-of select="$date"/></xsl:otherwise>
+      </xsl:choose>
+    </xsl:variable>
+    <xsl:variable name="day" select="substring-before($dmy, ' ')"/>
+    <xsl:variable name="month" select="translate(substring-before(substring-after($dmy, ' '), ' '), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')"/>
+    <xsl:variable name="year" select="substring-before(concat(substring-after(substring-after($dmy, ' '), ' '), ' '), ' ')"/>
+    <xsl:variable name="months" select="'JANFEBMARAPRMAYJUNJULAUGSEPOCTNOVDEC'"/>
+    <xsl:variable name="m" select="string-length(substring-before($months, $month)) div 3 + 1"/>
+    <xsl:choose>
+      <xsl:when test="string-length($month) = 3 and contains($months, $month) and $m = floor($m)
+                      and string-length($year) = 4 and translate($year, '0123456789', '') = ''
+                      and string-length($day) &lt;= 2 and translate($day, '0123456789', '') = ''
+                      and $day &gt;= 1 and $day &lt;= 31">
+        <xsl:variable name="iso" select="concat($year, '-', format-number($m, '00'), '-', format-number($day, '00'))"/>
+        <time class="date" datetime="{$iso}"><xsl:value-of select="$iso"/></time>
+      </xsl:when>
+      <xsl:otherwise>
+        <span class="date"><xsl:value-of select="$date"/></span>
+      </xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
   <xsl:template match="atom:entry">
     <li>
+      <xsl:if test="@xml:lang">
+        <xsl:attribute name="lang"><xsl:value-of select="@xml:lang"/></xsl:attribute>
+      </xsl:if>
       <a href="{atom:link[@rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a>
       <xsl:if test="atom:published">
         <time class="date" datetime="{atom:published}"><xsl:value-of select="substring(atom:published, 1, 10)"/></time>

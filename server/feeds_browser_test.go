@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -105,4 +106,102 @@ func TestBrowserFeedPage(t *testing.T) {
 	if v := cspViolations(violations, banner); len(v) > 0 {
 		t.Errorf("the browser reports Content-Security-Policy violations:\n%s", strings.Join(v, "\n"))
 	}
+}
+
+// TestBrowserFeedItems checks, in Chromium, that feed.xsl gives an item in
+// another language than the feed's its lang (RSS dc:language, Atom
+// xml:lang) and shows every date as YYYY-MM-DD in a <time>, RSS dates
+// included, which are RFC 822 text ("Tue, 24 Nov 2026 …").
+func TestBrowserFeedItems(t *testing.T) {
+	t.Parallel()
+	ctx, _ := newBrowser(t)
+	s := newFeedServer(t, copyDir(t, "../content"), fixedClock())
+	mux := http.NewServeMux()
+	mux.Handle("/", s.Handler())
+	mux.HandleFunc("/odd-dates.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+		_, _ = w.Write([]byte(oddDatesRSS))
+	})
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+
+	const english = "Digital sobriety week: our talks in English"
+	for _, tc := range []struct{ path, stamp string }{
+		{"/feed.xml", "2025-09-22"},
+		{"/atom.xml", "2025-09-22T14:00:00+02:00"},
+	} {
+		p := openFeedPage(t, ctx, ts.URL+tc.path)
+		if len(p.Items) < 2 {
+			t.Fatalf("%s: %d items", tc.path, len(p.Items))
+		}
+		found := false
+		for _, it := range p.Items {
+			if it.Title == english {
+				found = true
+				if it.Lang == nil || *it.Lang != "en" {
+					t.Errorf("%s: the English item has lang %v, want en", tc.path, deref(it.Lang))
+				}
+				if it.DateTag != "TIME" || it.Datetime != tc.stamp || it.Date != "2025-09-22" {
+					t.Errorf("%s: the English item's date is <%s datetime=%q>%s, want <time datetime=%q>2025-09-22",
+						tc.path, it.DateTag, it.Datetime, it.Date, tc.stamp)
+				}
+				continue
+			}
+			if it.Lang != nil {
+				t.Errorf("%s: %q, in the feed's language, has lang=%q", tc.path, it.Title, *it.Lang)
+			}
+			if it.DateTag != "TIME" || len(it.Date) != len("2006-01-02") || !strings.HasPrefix(it.Datetime, it.Date) {
+				t.Errorf("%s: %q's date is <%s datetime=%q>%s, want a <time> with YYYY-MM-DD", tc.path, it.Title, it.DateTag, it.Datetime, it.Date)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no item %q", tc.path, english)
+		}
+	}
+
+	// RFC 822 dates as other generators write them, and text that is none.
+	p := openFeedPage(t, ctx, ts.URL+"/odd-dates.xml")
+	want := []feedPageItem{
+		{DateTag: "TIME", Datetime: "2026-11-24", Date: "2026-11-24"},
+		{DateTag: "TIME", Datetime: "2026-01-05", Date: "2026-01-05"},
+		{DateTag: "TIME", Datetime: "2026-02-02", Date: "2026-02-02"},
+		{DateTag: "TIME", Datetime: "2026-12-31", Date: "2026-12-31"},
+		{DateTag: "SPAN", Date: "24 Abc 2026 10:00 GMT"},
+		{DateTag: "SPAN", Date: "2026-11-24"},
+		{DateTag: "SPAN", Date: "5.5 Jan 2026"},
+		{DateTag: ""},
+	}
+	if len(p.Items) != len(want) {
+		t.Fatalf("odd dates: %d items, want %d", len(p.Items), len(want))
+	}
+	for i, it := range p.Items {
+		w := want[i]
+		if it.DateTag != w.DateTag || it.Datetime != w.Datetime || it.Date != w.Date {
+			t.Errorf("odd dates, %s: <%s datetime=%q>%s, want <%s datetime=%q>%s", it.Title, it.DateTag, it.Datetime, it.Date, w.DateTag, w.Datetime, w.Date)
+		}
+	}
+}
+
+// oddDatesRSS is an RSS feed with the dates other generators write, and
+// some that are not dates, one per item, in the order of
+// TestBrowserFeedItems.
+const oddDatesRSS = `<?xml version="1.0" encoding="UTF-8"?>
+<?xml-stylesheet type="text/xsl" href="/feed.xsl"?>
+<rss version="2.0"><channel><title>Dates</title><link>http://localhost:8080/</link><description>d</description><language>fr</language>
+<item><title>two digits, day name</title><link>http://localhost:8080/1</link><pubDate>Tue, 24 Nov 2026 00:00:00 +0100</pubDate></item>
+<item><title>one digit, no day name</title><link>http://localhost:8080/2</link><pubDate>5 Jan 2026 10:00 GMT</pubDate></item>
+<item><title>lower case, spaces</title><link>http://localhost:8080/3</link><pubDate>
+  Mon,  2 feb 2026 08:00:00 GMT </pubDate></item>
+<item><title>December</title><link>http://localhost:8080/4</link><pubDate>Thu, 31 Dec 2026 23:59:59 -0500</pubDate></item>
+<item><title>no such month</title><link>http://localhost:8080/5</link><pubDate>24 Abc 2026 10:00 GMT</pubDate></item>
+<item><title>ISO</title><link>http://localhost:8080/6</link><pubDate>2026-11-24</pubDate></item>
+<item><title>not a day</title><link>http://localhost:8080/7</link><pubDate>5.5 Jan 2026</pubDate></item>
+<item><title>none</title><link>http://localhost:8080/8</link></item>
+</channel></rss>`
+
+func deref(s *string) string {
+	if s == nil {
+		return "(none)"
+	}
+	return *s
 }

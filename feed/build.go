@@ -42,7 +42,8 @@ type Result struct {
 // leaves one. Files listed in the manifest of an earlier build and not
 // produced any more are removed, with the folders they leave empty; no
 // other file of outDir is touched. The temporary folder is removed even on
-// error or cancellation.
+// error or cancellation. Builds into one folder run one after the other
+// (see lockDir).
 func Build(ctx context.Context, outDir string, s *Set) (res *Result, err error) {
 	if s.err != nil {
 		return nil, s.err
@@ -53,6 +54,11 @@ func Build(ctx context.Context, outDir string, s *Set) (res *Result, err error) 
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("feed: build: %w", err)
 	}
+	unlock, err := lockDir(ctx, outDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	removeStaleTemp(outDir)
 	tmp, err := os.MkdirTemp(outDir, tmpPrefix+"*")
 	if err != nil {

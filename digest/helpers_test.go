@@ -56,6 +56,11 @@ func sendRenderer(t testing.TB) *Renderer {
 }
 
 func newSendRenderer() (*Renderer, error) {
+	return newRendererWith(sendSettings())
+}
+
+// newRendererWith is the test renderer with other settings.
+func newRendererWith(settings Settings) (*Renderer, error) {
 	tpl, err := templates.Load("")
 	if err != nil {
 		return nil, err
@@ -64,7 +69,7 @@ func newSendRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewRenderer(tpl, signer, sendSettings()), nil
+	return NewRenderer(tpl, signer, settings), nil
 }
 
 // newSMTP returns a mailer to srv with fast retries; change adjusts it.

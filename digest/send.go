@@ -151,9 +151,11 @@ const maxPasses = 3
 // ErrSMTPUnavailable, and every delivery not done stays pending, the
 // failed ones without an attempt counted against them.
 //
-// A fatal mailer error (TLS, authentication, the sender refused) or a
-// rendering or database error stops the run: the error is returned and
-// the deliveries not done stay pending.
+// A fatal mailer error (TLS, authentication, the sender refused), a
+// message that cannot be built (mailer.IsInvalid: an invalid From or
+// Reply-To), or a rendering or database error stops the run: the error is
+// returned and the deliveries not done stay pending, no attempt counted
+// and nobody's failures counted towards bouncing.
 //
 // When ctx is cancelled, no new delivery starts, the messages in flight
 // finish (within DrainTimeout) and are recorded, and Send returns an error
@@ -416,6 +418,11 @@ func (r *run) deliver(work context.Context, rc store.Recipient) {
 		r.answered.Store(true)
 		r.record(cur, "sent", r.s.Store.MarkSent(r.keep, r.digest.ID, sub.ID, m.MessageID, r.s.now()), &r.sent)
 		r.settle()
+	case mailer.IsInvalid(err):
+		// The message could not be built (a From or Reply-To that does not
+		// parse, say): the same for everyone, and no fault of theirs. Stop
+		// before anybody is failed or counted towards bouncing.
+		r.stop(fmt.Errorf("the message to subscriber %d cannot be built (check the sender and Reply-To addresses): %w", sub.ID, err))
 	case mailer.IsPermanent(err):
 		r.answered.Store(true)
 		bounced, merr := r.s.Store.MarkFailed(r.keep, r.digest.ID, sub.ID, err.Error(), true, r.s.BounceAfter, r.s.now())

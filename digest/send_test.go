@@ -539,6 +539,69 @@ func TestSendFatalErrorLeavesPending(t *testing.T) {
 	}
 }
 
+// A message that cannot be built (here an invalid From, as a bad
+// digest.from gives) is a local fault: the send stops with an error naming
+// it, no server is asked, every delivery stays pending with no attempt,
+// nobody is failed or nearer to bouncing, and the digest goes out once the
+// address is fixed.
+func TestSendInvalidMessageFailsNobody(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openStore(t)
+	subs := addSubscribers(t, st, "r", 5)
+	srv := smtpserver.Start(t)
+	d := createDigest(t, st, "a")
+
+	for _, bad := range []func(*Settings){
+		func(s *Settings) { s.From = "Numérique responsable bulletin@exemple.gouv.fr" },
+		func(s *Settings) { s.ReplyTo = "a@x.fr b@x.fr" },
+	} {
+		settings := sendSettings()
+		bad(&settings)
+		s := newSender(t, st, newSMTP(t, srv, nil))
+		r, err := newRendererWith(settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Renderer, s.BounceAfter = r, 1
+		res, err := s.Send(ctx, d.ID)
+		if err == nil || !mailer.IsInvalid(err) || !strings.Contains(err.Error(), "cannot be built") {
+			t.Fatalf("Send with From %q, Reply-To %q: error %v, want one saying the message cannot be built", settings.From, settings.ReplyTo, err)
+		}
+		if res.Finished || res.Failed != 0 || res.Bounced != 0 || res.Pending != len(subs) {
+			t.Errorf("Send with an invalid message = %+v, want nothing failed and all %d pending", res, len(subs))
+		}
+	}
+	if c := srv.Connections(); c != 0 {
+		t.Errorf("%d SMTP connections for messages that cannot be built", c)
+	}
+	got, err := st.GetDigest(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.DigestSending || got.Deliveries != (store.DeliveryCounts{Pending: len(subs)}) {
+		t.Errorf("digest after the stopped sends: %s %+v, want sending with all pending", got.Status, got.Deliveries)
+	}
+	for _, sub := range subs {
+		del, err := st.Delivery(ctx, d.ID, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, err := st.Get(ctx, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if del.Status != store.DeliveryPending || del.Attempts != 0 || now.Status != store.StatusActive || now.ConsecutiveFailures != 0 {
+			t.Errorf("%s: delivery %+v, subscriber %s with %d failures; want pending, no attempt, active, none",
+				sub.Email, del, now.Status, now.ConsecutiveFailures)
+		}
+	}
+
+	res, err := newSender(t, st, newSMTP(t, srv, nil)).Send(ctx, d.ID)
+	if err != nil || !res.Finished || res.Sent != len(subs) {
+		t.Errorf("Send once fixed = %+v, %v; want all %d sent", res, err, len(subs))
+	}
+}
+
 func TestSendSkipsSubscriberWhoLeft(t *testing.T) {
 	ctx := context.Background()
 	st, _ := openStore(t)

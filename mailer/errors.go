@@ -29,8 +29,14 @@ const (
 	// up to SMTPConfig.Retries, then returned. Try again later.
 	Temporary
 	// Permanent: the server refused this message for good (5xx to RCPT or
-	// DATA), or the message itself is invalid. Do not resend it.
+	// DATA). Do not resend it.
 	Permanent
+	// Invalid: the message could not be built from its fields (a From,
+	// Reply-To or To that does not parse, a header that cannot be
+	// written), so no server saw it. The fault is in what the caller gave,
+	// usually its configuration, not in the recipient: stop, fix it and
+	// send again; never count it against the recipient.
+	Invalid
 )
 
 func (k Kind) String() string {
@@ -39,6 +45,8 @@ func (k Kind) String() string {
 		return "temporary"
 	case Permanent:
 		return "permanent"
+	case Invalid:
+		return "invalid message"
 	}
 	return "fatal"
 }
@@ -67,11 +75,19 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.err }
 
-// IsPermanent reports whether err means the message will never be accepted
-// as it is (5xx to RCPT or DATA, or an invalid message): do not resend it.
+// IsPermanent reports whether err means the SMTP server will never accept
+// the message for this recipient (5xx to RCPT or DATA): do not resend it.
 func IsPermanent(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Kind == Permanent
+}
+
+// IsInvalid reports whether err means the message could not be built
+// locally (see Invalid): nothing was sent, and the recipient is not at
+// fault.
+func IsInvalid(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Kind == Invalid
 }
 
 // IsTemporary reports whether err is a temporary failure that outlasted the
@@ -101,7 +117,9 @@ func classifySend(err error) (kind Kind, code int, stale bool) {
 	}
 	switch se.Reason {
 	case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
-		return Permanent, 0, false
+		// go-mail could not read the message's own sender, recipients or
+		// body: a local fault, like one of build.
+		return Invalid, 0, false
 	case gomail.ErrConnCheck, gomail.ErrSMTPMailFrom:
 		return Temporary, 0, true
 	}

@@ -24,10 +24,13 @@ import (
 // control characters (CR, LF, ...) before use, so no value can start a new
 // header.
 type Message struct {
-	From, ReplyTo string // "Name <addr>" or addr; ReplyTo may be empty
-	To            string // one recipient: "Name <addr>" or addr
-	Subject       string
-	Date          time.Time // zero means the time of rendering
+	From string // "Name <addr>" or addr
+	// ReplyTo is empty, one address like From, or a list of them separated
+	// by commas (RFC 5322 allows several).
+	ReplyTo string
+	To      string // one recipient: "Name <addr>" or addr
+	Subject string
+	Date    time.Time // zero means the time of rendering
 	// MessageID is the id without angle brackets ("d12.s345.abc@host"). It is
 	// required: the caller makes it deterministic so that a resend keeps it.
 	MessageID string
@@ -111,11 +114,11 @@ func build(m *Message) (*gomail.Msg, error) {
 	msg.FromMailAddress(from)
 	msg.ToMailAddress(to)
 	if strings.TrimSpace(m.ReplyTo) != "" {
-		replyTo, err := parseAddress(m.ReplyTo)
+		replyTo, err := parseAddressList(m.ReplyTo)
 		if err != nil {
 			return nil, fail("Reply-To: %w", err)
 		}
-		msg.ReplyToMailAddress(replyTo)
+		msg.ReplyToMailAddress(replyTo...)
 	}
 	msg.Subject(subject)
 	msg.SetMessageIDWithValue(id)
@@ -205,13 +208,45 @@ func parseAddress(raw string) (*mail.Address, error) {
 		bare.Name = strings.Trim(strings.TrimSpace(s[:open]), `"`)
 		addr = bare
 	}
-	if err := checkWords(addr.Name); err != nil {
+	if err := checkAddress(addr); err != nil {
 		return nil, err
 	}
-	if len(addr.Address) > maxWord {
-		return nil, fmt.Errorf("address is %d octets long, at most %d", len(addr.Address), maxWord)
-	}
 	return addr, nil
+}
+
+// parseAddressList reads one address as parseAddress does, or a list of
+// them separated by commas ("a@x.fr, Équipe <b@x.fr>").
+func parseAddressList(raw string) ([]*mail.Address, error) {
+	list, err := mail.ParseAddressList(clean(raw))
+	if err != nil {
+		// One address whose display name net/mail refuses unquoted.
+		addr, err1 := parseAddress(raw)
+		if err1 != nil {
+			return nil, fmt.Errorf("%q: %w", clean(raw), err)
+		}
+		return []*mail.Address{addr}, nil
+	}
+	if len(list) == 0 { // an empty group ("undisclosed:;")
+		return nil, fmt.Errorf("%q: no address", clean(raw))
+	}
+	for _, addr := range list {
+		if err := checkAddress(addr); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
+// checkAddress refuses an address or display name too long for a header
+// line.
+func checkAddress(addr *mail.Address) error {
+	if err := checkWords(addr.Name); err != nil {
+		return err
+	}
+	if len(addr.Address) > maxWord {
+		return fmt.Errorf("address is %d octets long, at most %d", len(addr.Address), maxWord)
+	}
+	return nil
 }
 
 // checkWords refuses words too long to fold; RFC 2047 encoding splits

@@ -362,6 +362,37 @@ func TestRenderAddressForms(t *testing.T) {
 	}
 }
 
+// Reply-To may hold several addresses (RFC 5322 §3.6.2): each is kept,
+// whatever form it takes; a single one with a name net/mail refuses
+// unquoted still works.
+func TestRenderReplyToList(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string // addresses, in order
+	}{
+		{"a@x.fr, b@x.fr", []string{"a@x.fr", "b@x.fr"}},
+		{`Rédaction <r@x.fr>, "Dupont, Jean" <j@x.fr>, c@x.fr`, []string{"r@x.fr", "j@x.fr", "c@x.fr"}},
+		{"Bulletin: l'été <r@x.fr>", []string{"r@x.fr"}},
+	} {
+		m := digestMessage()
+		m.ReplyTo = c.in
+		p := parse(t, render(t, m))
+		list, err := p.header.AddressList("Reply-To")
+		var got []string
+		for _, a := range list {
+			got = append(got, a.Address)
+		}
+		if err != nil || strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("Reply-To %q renders as %q (%v), want %v", c.in, p.header.Get("Reply-To"), err, c.want)
+		}
+	}
+	m := digestMessage()
+	m.ReplyTo = "a@x.fr, nope"
+	if _, err := Render(m); err == nil || !strings.Contains(err.Error(), "Reply-To") {
+		t.Errorf("Render with a bad address in the Reply-To list: %v, want an error naming Reply-To", err)
+	}
+}
+
 func TestRenderRejects(t *testing.T) {
 	for _, c := range []struct {
 		name   string

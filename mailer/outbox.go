@@ -40,7 +40,7 @@ func (o *Outbox) Send(ctx context.Context, m *Message) error {
 		if m != nil {
 			id = clean(m.MessageID)
 		}
-		return &Error{MessageID: id, Kind: Permanent, err: err}
+		return &Error{MessageID: id, Kind: Invalid, err: err}
 	}
 	name := filepath.Join(o.dir, FileName(m.MessageID))
 	if err := writeAtomic(name, msg); err != nil {

@@ -71,8 +71,8 @@ func TestOutboxFailureLeavesNothing(t *testing.T) {
 	o := NewOutbox(dir)
 	m := digestMessage()
 	m.To = "not an address"
-	if err := o.Send(context.Background(), m); !IsPermanent(err) {
-		t.Errorf("Send error %v, want permanent", err)
+	if err := o.Send(context.Background(), m); !IsInvalid(err) || IsPermanent(err) {
+		t.Errorf("Send error %v, want invalid (not permanent)", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -210,8 +210,9 @@ func (s *SMTP) addr() string {
 }
 
 // Send delivers m, retrying temporary failures with backoff. A returned
-// *Error says whether the failure is Permanent, Temporary or Fatal; a
-// cancelled ctx returns its error (wrapped) promptly, even mid-transaction.
+// *Error says whether the failure is Permanent, Temporary, Fatal or
+// Invalid (m could not be built: nothing was sent); a cancelled ctx
+// returns its error (wrapped) promptly, even mid-transaction.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	msg, err := build(m)
 	if err != nil {
@@ -219,7 +220,7 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 		if m != nil {
 			id = clean(m.MessageID)
 		}
-		return &Error{MessageID: id, Kind: Permanent, err: err}
+		return &Error{MessageID: id, Kind: Invalid, err: err}
 	}
 	id := clean(m.MessageID)
 	for attempt := 1; ; attempt++ {

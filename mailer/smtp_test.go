@@ -448,16 +448,25 @@ func TestSMTPConnectionRefusedIsTemporary(t *testing.T) {
 	}
 }
 
-func TestSMTPInvalidMessageIsPermanent(t *testing.T) {
+// A message that cannot be built is the sender's fault, not a refusal of
+// the recipient: Invalid, never Permanent, and no server is asked.
+func TestSMTPInvalidMessageIsNotPermanent(t *testing.T) {
 	srv := smtpserver.Start(t)
 	s := newSMTP(t, srv, nil)
-	m := numbered(1, "")
-	m.To = "not an address"
-	if err := s.Send(context.Background(), m); !IsPermanent(err) {
-		t.Fatalf("Send error %v, want permanent", err)
+	for _, mutate := range []func(*Message){
+		func(m *Message) { m.To = "not an address" },
+		func(m *Message) { m.From = "Numérique responsable bulletin@exemple.gouv.fr" },
+		func(m *Message) { m.ReplyTo = "a@x.fr b@x.fr" },
+	} {
+		m := numbered(1, "")
+		mutate(m)
+		err := s.Send(context.Background(), m)
+		if !IsInvalid(err) || IsPermanent(err) || IsTemporary(err) {
+			t.Errorf("Send error %v, want invalid (not permanent)", err)
+		}
 	}
 	if c := srv.Connections(); c != 0 {
-		t.Errorf("%d connections for an invalid message", c)
+		t.Errorf("%d connections for invalid messages", c)
 	}
 }
 

@@ -9,35 +9,34 @@ import (
 	"github.com/ecoresponsable/bulletin/store"
 )
 
-// Next returns the digest that goes out now and records it: the unfinished
-// one when a send was interrupted (resumed = true), else a new digest of
-// what is new among pubs, frozen in the store with its recipients. It
-// returns nil, false, nil when nothing is new, or when nobody is active to
-// receive it (the new publications then wait for the first subscriber); no
-// digest is created then. lang is the language of the stored subject (the
-// site's).
+// Next creates the digest of what is new among pubs and records it, frozen
+// in the store with its recipients. It returns nil, nil when nothing is
+// new, or when nobody is active to receive it (the new publications then
+// wait for the first subscriber); no digest is created then. lang is the
+// language of the stored subject (the site's).
+//
+// Next does not resume unfinished digests: a send resumes each of
+// store.Unfinished first, oldest first, and calls Next once none of them
+// stopped with an error. A digest left with only deferred deliveries does
+// not hold the new one back; one with deliveries never tried (a send
+// interrupted, or stopped by an outage) does: Next then fails with
+// store.ErrUnfinished.
 func Next(ctx context.Context, st store.Store, r *Renderer, pubs []*publication.Publication, now time.Time,
-	lang string, firstSince time.Duration, maxItems int) (d *store.Digest, resumed bool, err error) {
-	if d, err = st.Unfinished(ctx); err != nil {
-		return nil, false, fmt.Errorf("digest: next: %w", err)
-	}
-	if d != nil {
-		return d, true, nil
-	}
+	lang string, firstSince time.Duration, maxItems int) (*store.Digest, error) {
 	items, known, err := Select(ctx, st, pubs, now, firstSince, maxItems)
 	if err != nil || len(items) == 0 {
-		return nil, false, err
+		return nil, err
 	}
 	counts, err := st.CountByStatus(ctx)
 	if err != nil {
-		return nil, false, fmt.Errorf("digest: next: %w", err)
+		return nil, fmt.Errorf("digest: next: %w", err)
 	}
 	if counts[store.StatusActive] == 0 {
-		return nil, false, nil
+		return nil, nil
 	}
 	created, err := st.CreateDigestWithKnown(ctx, r.Subject(lang, len(items), now), items, known, now)
 	if err != nil {
-		return nil, false, fmt.Errorf("digest: next: %w", err)
+		return nil, fmt.Errorf("digest: next: %w", err)
 	}
-	return &created, false, nil
+	return &created, nil
 }

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestNext(t *testing.T) {
 	}
 
 	// Nobody to send to: nothing is created, the publications wait.
-	d, _, err := Next(ctx, st, r, pubs, now, "fr", 720*time.Hour, 0)
+	d, err := Next(ctx, st, r, pubs, now, "fr", 720*time.Hour, 0)
 	if err != nil || d != nil {
 		t.Fatalf("without subscribers: %v, %v", d, err)
 	}
@@ -40,28 +41,36 @@ func TestNext(t *testing.T) {
 		t.Fatal("a digest was created for nobody")
 	}
 
-	if _, err := st.Add(ctx, store.NewSubscriber{Email: "a@example.org", Lang: "fr"}, now); err != nil {
+	a, err := st.Add(ctx, store.NewSubscriber{Email: "a@example.org", Lang: "fr"}, now)
+	if err != nil {
 		t.Fatal(err)
 	}
-	d, resumed, err := Next(ctx, st, r, pubs, now, "fr", 720*time.Hour, 0)
-	if err != nil || d == nil || resumed || len(d.Items) != 2 || d.Deliveries.Pending != 1 {
-		t.Fatalf("first digest: %+v resumed=%v err=%v", d, resumed, err)
-	}
-	// Unfinished: the same digest comes back, resumed.
-	again, resumed, err := Next(ctx, st, r, pubs, now, "fr", 720*time.Hour, 0)
-	if err != nil || again == nil || !resumed || again.ID != d.ID {
-		t.Fatalf("unfinished digest not resumed: %+v %v %v", again, resumed, err)
-	}
-	// Once every delivery is recorded and the digest finished, nothing is
-	// new any more.
-	sub, _ := st.GetByEmail(ctx, "a@example.org")
-	if err := st.MarkSent(ctx, d.ID, sub.ID, "m@example.org", now); err != nil {
+	grey, err := st.Add(ctx, store.NewSubscriber{Email: "grey@example.org", Lang: "fr"}, now)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Finish(ctx, d.ID, now); err != nil {
+	d, err = Next(ctx, st, r, pubs[1:], now, "fr", 720*time.Hour, 0)
+	if err != nil || d == nil || len(d.Items) != 1 || d.Deliveries.Pending != 2 {
+		t.Fatalf("first digest: %+v err=%v", d, err)
+	}
+	// Its deliveries were never tried: no new digest yet.
+	if again, err := Next(ctx, st, r, pubs, now, "fr", 720*time.Hour, 0); !errors.Is(err, store.ErrUnfinished) || again != nil {
+		t.Fatalf("Next while a digest was never sent: %+v, %v; want store.ErrUnfinished", again, err)
+	}
+	// Sent to one, deferred for the other: it no longer holds back what
+	// is new since.
+	if err := st.MarkSent(ctx, d.ID, a.ID, "m@example.org", now); err != nil {
 		t.Fatal(err)
 	}
-	if d, _, err := Next(ctx, st, r, pubs, now.Add(time.Hour), "fr", 720*time.Hour, 0); err != nil || d != nil {
-		t.Fatalf("after the digest: %+v %v", d, err)
+	if _, err := st.MarkDeferred(ctx, d.ID, grey.ID, "451 greylisted", DefaultMaxAttempts, now); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := Next(ctx, st, r, pubs, now, "fr", 720*time.Hour, 0)
+	if err != nil || d2 == nil || len(d2.Items) != 1 || d2.Items[0].PublicationID != pubs[0].ID || d2.Deliveries.Pending != 2 {
+		t.Fatalf("digest after one with a deferred delivery: %+v, %v; want one of %s to both", d2, err, pubs[0].ID)
+	}
+	// Once everything is announced, nothing is new any more.
+	if d, err := Next(ctx, st, r, pubs, now.Add(time.Hour), "fr", 720*time.Hour, 0); err != nil || d != nil {
+		t.Fatalf("after the digests: %+v %v", d, err)
 	}
 }

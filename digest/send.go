@@ -52,7 +52,8 @@ type Sender struct {
 	// failed for this digest (default 5). Until then it stays pending and
 	// the next Send tries it again: five runs get past greylisting or a
 	// full mailbox, yet a stuck address cannot keep the digest unfinished
-	// (which holds back the next one) for ever.
+	// for ever. A digest left with only such deliveries does not hold back
+	// the next one (see store.CreateDigest).
 	MaxAttempts int
 	// OutageAfter is the number of temporary failures in a row, with no
 	// message accepted or refused for good in between, after which the
@@ -146,7 +147,8 @@ const maxPasses = 3
 // not try it again, and the digest stays unfinished (Result.Finished false
 // and Result.Deferred set, without an error) so that the next Send retries
 // it; at MaxAttempts it is failed instead, without counting towards
-// bouncing. When OutageAfter temporary failures come in a row, the SMTP
+// bouncing. Such a digest does not hold back the next one: once Send
+// returned no error, the caller may create a new digest. When OutageAfter temporary failures come in a row, the SMTP
 // server is taken as down: the run stops with an error wrapping
 // ErrSMTPUnavailable, and every delivery not done stays pending, the
 // failed ones without an attempt counted against them.
@@ -524,13 +526,15 @@ func (r *run) temporary(rc store.Recipient, err error) {
 
 // endPass settles the temporary failures left at the end of a pass. When
 // the SMTP server answered nothing in this run (no message accepted or
-// refused for good) and some of them had never failed before, it is taken
-// as down however few they are (a small list never makes OutageAfter in
-// a row): the run stops with ErrSMTPUnavailable and they stay pending, no
-// attempt counted, so that an outage never uses anybody's attempts up.
+// refused for good, no 45x about one address), it is taken as down however
+// few they are (a small list never makes OutageAfter in a row), even when
+// they had all failed before (a resume of deferred deliveries only): the
+// run stops with ErrSMTPUnavailable and they stay pending, no attempt
+// counted, so that an outage never uses anybody's attempts up, and the
+// caller knows not to start a new digest.
 func (r *run) endPass() {
 	r.temp.mu.Lock()
-	if n := len(r.temp.streak); !r.temp.tripped && !r.answered.Load() && r.temp.fresh > 0 {
+	if n := len(r.temp.streak); !r.temp.tripped && !r.answered.Load() && n > 0 {
 		r.temp.tripped = true
 		last := r.temp.streak[n-1].err
 		r.stop(fmt.Errorf("%w: %d temporary failures and no message accepted (last: %w)", ErrSMTPUnavailable, n, last))

@@ -691,6 +691,41 @@ func TestSendLeavingDuringSend(t *testing.T) {
 // A one-subscriber list whose address the live server keeps refusing for
 // now (451): the server answered, so it is not an outage; the delivery is
 // deferred run after run and failed at MaxAttempts, and the digest ends.
+// A resume of a digest whose only pending delivery is deferred, with the
+// relay down, is an outage like any other: the run stops with
+// ErrSMTPUnavailable (so that no new digest is started after it) and the
+// delivery keeps its attempts.
+func TestSendResumeOfDeferredDuringOutage(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openStore(t)
+	subs := addSubscribers(t, st, "r", 3)
+	grey := subs[1]
+	srv := smtpserver.Start(t, smtpserver.TempFail(grey.Email, 100))
+	d := createDigest(t, st, "a")
+	up := newSMTP(t, srv, func(c *mailer.SMTPConfig) { c.Retries = -1 })
+	res, err := newSender(t, st, up).Send(ctx, d.ID)
+	if err != nil || res.Sent != 2 || res.Deferred != 1 {
+		t.Fatalf("first run = %+v, %v; want 2 sent, 1 deferred", res, err)
+	}
+
+	down := newSMTP(t, srv, func(c *mailer.SMTPConfig) { c.Port, c.Retries = closedPort(t), -1 })
+	res, err = newSender(t, st, down).Send(ctx, d.ID)
+	if !errors.Is(err, ErrSMTPUnavailable) || res.Deferred != 0 || res.Failed != 0 || res.Pending != 1 {
+		t.Fatalf("resume with the relay down = %+v, %v; want ErrSMTPUnavailable and the delivery pending", res, err)
+	}
+	if del, _ := st.Delivery(ctx, d.ID, grey.ID); del.Status != store.DeliveryPending || del.Attempts != 1 {
+		t.Errorf("deferred delivery after the outage: %+v, want pending with its 1 attempt", del)
+	}
+
+	res, err = newSender(t, st, up).Send(ctx, d.ID)
+	if err != nil || res.Deferred != 1 || res.Pending != 1 {
+		t.Fatalf("resume with the relay back = %+v, %v; want the delivery deferred again", res, err)
+	}
+	if del, _ := st.Delivery(ctx, d.ID, grey.ID); del.Attempts != 2 {
+		t.Errorf("deferred delivery after a real try: %+v, want 2 attempts", del)
+	}
+}
+
 func TestSendOneStuckAddressIsNotAnOutage(t *testing.T) {
 	ctx := context.Background()
 	st, _ := openStore(t)

@@ -51,32 +51,33 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // handleAdminPreview returns the HTML of the digest that would go out now
-// (the unfinished one, else what is new), for a reader of every topic in
-// the site's language; it changes nothing.
+// (a new one of what is new, else the oldest unfinished one), for a reader
+// of every topic in the site's language; it changes nothing.
 func (s *Server) handleAdminPreview(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := s.now()
-	d, err := s.opts.Store.Unfinished(ctx)
+	site, err := s.opts.LoadSite(ctx, now)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
-	if d == nil {
-		site, err := s.opts.LoadSite(ctx, now)
+	items, _, err := digest.Select(ctx, s.opts.Store, site.Publications, now, s.opts.Digest.FirstSince, s.opts.Digest.MaxItems)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	d := &store.Digest{Status: store.DigestSending, CreatedAt: now, Items: items}
+	if len(items) == 0 {
+		unfinished, err := s.opts.Store.Unfinished(ctx)
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 			return
 		}
-		items, _, err := digest.Select(ctx, s.opts.Store, site.Publications, now, s.opts.Digest.FirstSince, s.opts.Digest.MaxItems)
-		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-			return
-		}
-		if len(items) == 0 {
+		if len(unfinished) == 0 {
 			writeJSON(w, http.StatusOK, map[string]string{"status": "nothing-new"})
 			return
 		}
-		d = &store.Digest{Status: store.DigestSending, CreatedAt: now, Items: items}
+		d = &unfinished[0]
 	}
 	lang := s.opts.Lang
 	if l := r.URL.Query().Get("lang"); l == "fr" || l == "en" {
@@ -91,10 +92,12 @@ func (s *Server) handleAdminPreview(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(html))
 }
 
-// handleAdminSend starts a send: 202 with its id, 200 when nothing is new,
-// 409 when a send is already running (here or in the CLI).
+// handleAdminSend starts a send: 202 with the id of the first digest it
+// sends (an unfinished one it resumes before a new one, or the new one),
+// 200 when nothing is new, 409 when a send is already running (here or in
+// the CLI).
 func (s *Server) handleAdminSend(w http.ResponseWriter, r *http.Request) {
-	id, err := s.startSend(s.sendContext(), "admin")
+	id, err := s.startSend(s.sendContext(), "admin", sendDue)
 	switch {
 	case errors.Is(err, errBusy):
 		_, cur := s.sendRunning()
@@ -130,7 +133,7 @@ func (s *Server) handleAdminDigest(w http.ResponseWriter, r *http.Request) {
 		"id": d.ID, "status": string(d.Status), "subject": d.Subject,
 		"created_at": d.CreatedAt.Format(time.RFC3339), "items": len(d.Items),
 		"sent": d.Deliveries.Sent, "failed": d.Deliveries.Failed,
-		"pending": d.Deliveries.Pending, "skipped": d.Deliveries.Skipped,
+		"pending": d.Deliveries.Pending, "deferred": d.Deliveries.Deferred, "skipped": d.Deliveries.Skipped,
 		"running": running && cur == d.ID,
 	}
 	if !d.FinishedAt.IsZero() {

@@ -71,6 +71,13 @@ func (sc *schedule) missed(last, now time.Time) (time.Time, bool) {
 	}
 }
 
+// Waits before a slot whose send could not start is tried again: the
+// first, doubled at each new refusal up to the last.
+const (
+	firstRetry = time.Minute
+	maxRetry   = time.Hour
+)
+
 // scheduler runs an action at every slot of a schedule. Its clock and timer
 // are injected so that tests can drive it.
 type scheduler struct {
@@ -78,12 +85,22 @@ type scheduler struct {
 	st    store.Store
 	now   func() time.Time
 	after func(time.Duration) <-chan time.Time
-	run   func(ctx context.Context, slot time.Time)
+	// run starts the send of a slot; it reports false when the send could
+	// not start (another one is running, an error), and the slot is then
+	// tried again.
+	run func(ctx context.Context, slot time.Time) bool
+	// start, when set, runs once at start-up unless a missed slot is
+	// caught up (which does the same and more): resuming an interrupted
+	// send.
+	start func(ctx context.Context)
 	log   *slog.Logger
 }
 
 // loop catches up a missed slot at start (within the catch-up window, else
 // it is skipped and logged), then waits for each next slot until ctx ends.
+// A slot whose send could not start is tried again after a pause (growing
+// from firstRetry to maxRetry) until it starts or the next slot comes,
+// which then takes its place.
 func (s *scheduler) loop(ctx context.Context) {
 	now := s.now()
 	last, ok := s.lastSlot(ctx)
@@ -92,16 +109,25 @@ func (s *scheduler) loop(ctx context.Context) {
 		last = now
 		s.setLast(ctx, now)
 	}
+	var due time.Time // a slot whose send could not start yet
+	caughtUp := false
 	if slot, ok := s.sc.missed(last, now); ok {
 		if late := now.Sub(slot); late <= s.sc.catchUp {
 			s.log.Info("running a scheduled digest missed while the server was down", "slot", slot, "late", late.Round(time.Second))
-			s.fire(ctx, slot)
+			caughtUp = true
+			if !s.fire(ctx, slot) {
+				due = slot
+			}
 		} else {
 			s.log.Warn("skipping a scheduled digest missed too long ago", "slot", slot, "late", late.Round(time.Second), "catch_up", s.sc.catchUp)
 			s.setLast(ctx, slot)
 		}
 		last = slot
 	}
+	if !caughtUp && s.start != nil {
+		s.start(ctx)
+	}
+	retry := firstRetry
 	for {
 		now = s.now()
 		if last.Before(now) {
@@ -111,29 +137,55 @@ func (s *scheduler) loop(ctx context.Context) {
 		if next.IsZero() {
 			return
 		}
-		s.log.Info("next scheduled digest", "at", next)
+		wait := next.Sub(now)
+		if !due.IsZero() && retry < wait {
+			wait = retry
+			s.log.Info("scheduled digest to try again", "slot", due, "in", wait)
+		} else {
+			s.log.Info("next scheduled digest", "at", next)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.after(next.Sub(s.now())):
+		case <-s.after(wait):
 		}
 		if ctx.Err() != nil {
 			return
 		}
 		if s.now().Before(next) {
-			continue // woke early (clock change): wait again
+			// The pause before trying the due slot again ended (or the
+			// clock changed: wait again).
+			if !due.IsZero() {
+				if s.fire(ctx, due) {
+					due, retry = time.Time{}, firstRetry
+				} else {
+					retry = min(2*retry, maxRetry)
+				}
+			}
+			continue
 		}
-		s.fire(ctx, next)
+		if !due.IsZero() {
+			s.log.Warn("a scheduled digest that could not start gives way to the next slot", "slot", due, "next", next)
+		}
+		due, retry = time.Time{}, firstRetry
+		if !s.fire(ctx, next) {
+			due = next
+		}
 		last = next
 	}
 }
 
-// fire records the slot before running it: a crash during the send must
-// not make the next start run the slot again (the unfinished digest is
-// resumed instead).
-func (s *scheduler) fire(ctx context.Context, slot time.Time) {
+// fire runs a slot and records it once its send started (or nothing was
+// new): a crash during the send must not make the next start run the slot
+// again (the unfinished digest is resumed instead), while a slot whose
+// send could not start must not be taken as done. It reports whether the
+// slot was recorded.
+func (s *scheduler) fire(ctx context.Context, slot time.Time) bool {
+	if !s.run(ctx, slot) {
+		return false
+	}
 	s.setLast(ctx, slot)
-	s.run(ctx, slot)
+	return true
 }
 
 func (s *scheduler) lastSlot(ctx context.Context) (time.Time, bool) {

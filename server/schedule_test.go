@@ -79,7 +79,7 @@ func newScheduler(t *testing.T, clock *testClock, catchUp time.Duration) (*sched
 	timer := &fakeTimer{fire: make(chan time.Time)}
 	runs := make(chan time.Time, 10)
 	return &scheduler{sc: sc, st: st, now: clock.now, after: timer.after, log: slog.New(slog.DiscardHandler),
-		run: func(_ context.Context, slot time.Time) { runs <- slot }}, st, timer, runs
+		run: func(_ context.Context, slot time.Time) bool { runs <- slot; return true }}, st, timer, runs
 }
 
 func at(c *testClock, t time.Time) { c.ns.Store(t.UnixNano()) }
@@ -183,6 +183,54 @@ func TestSchedulerFiresEachSlot(t *testing.T) {
 	case slot := <-runs:
 		t.Fatalf("extra run %v", slot)
 	default:
+	}
+}
+
+// A slot whose send could not start is not recorded, and is tried again
+// after a pause that grows (1 min, then 2 min) until it starts; then it is
+// recorded and the loop waits for the next slot.
+func TestSchedulerTriesASlotAgainUntilItStarts(t *testing.T) {
+	loc := paris(t)
+	clock := newTestClock()
+	s, _, timer, runs := newScheduler(t, clock, 24*time.Hour)
+	refusals := 2
+	s.run = func(_ context.Context, slot time.Time) bool {
+		runs <- slot
+		if refusals > 0 {
+			refusals--
+			return false
+		}
+		return true
+	}
+	at(clock, time.Date(2026, 10, 19, 10, 0, 0, 0, loc))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.loop(ctx)
+	slot := time.Date(2026, 10, 26, 9, 0, 0, 0, loc)
+	waitForWaits(t, timer, 1)
+	for i, now := range []time.Time{slot, slot.Add(time.Minute), slot.Add(3 * time.Minute)} {
+		at(clock, now)
+		timer.fire <- now
+		select {
+		case got := <-runs:
+			if !got.Equal(slot) {
+				t.Fatalf("run %d of %v, want %v", i, got, slot)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("run %d of the slot did not happen", i)
+		}
+		waitForWaits(t, timer, i+2)
+		last, _ := s.lastSlot(context.Background())
+		if started := i == 2; last.Equal(slot) != started {
+			t.Errorf("run %d: recorded slot %v; want the slot recorded only once its send started", i, last)
+		}
+	}
+	timer.mu.Lock()
+	waits := append([]time.Duration(nil), timer.waits...)
+	timer.mu.Unlock()
+	if want := slot.AddDate(0, 0, 7).Sub(slot.Add(3 * time.Minute)); len(waits) != 4 ||
+		waits[1] != time.Minute || waits[2] != 2*time.Minute || waits[3] != want {
+		t.Errorf("waits %v, want [… 1m 2m %v]", waits, want)
 	}
 }
 

@@ -219,38 +219,38 @@ func (s *Server) sendContext() context.Context {
 // WaitSends waits for the digest send running in the background, if any.
 func (s *Server) WaitSends() { s.sends.wg.Wait() }
 
-// startBackgroundSends resumes a digest left unfinished by an earlier run
-// and starts the schedule; sends run under ctx, so that shutting down lets
-// the messages in flight finish and leaves the rest pending.
+// startBackgroundSends resumes a send left interrupted by an earlier run
+// (unless the schedule catches up a missed slot, which does that too) and
+// starts the schedule; sends run under ctx, so that shutting down lets the
+// messages in flight finish and leaves the rest pending.
 func (s *Server) startBackgroundSends(ctx context.Context, wg *sync.WaitGroup) error {
-	unfinished, err := s.opts.Store.Unfinished(ctx)
-	if err != nil {
-		return fmt.Errorf("server: %w", err)
-	}
-	if unfinished != nil {
-		s.log.Info("resuming an unfinished digest", "digest", unfinished.ID)
-		if _, err := s.startSend(ctx, "resume"); err != nil {
-			s.log.Error("resume the unfinished digest", "digest", unfinished.ID, "err", err)
+	resume := func(ctx context.Context) {
+		if _, err := s.startSend(ctx, "resume", resumeInterrupted); err != nil {
+			s.log.Error("resume the interrupted digest", "err", err)
 		}
 	}
 	if s.opts.Schedule == "" {
+		resume(ctx)
 		return nil
 	}
 	sc, err := parseSchedule(s.opts.Schedule, s.opts.Location, s.opts.CatchUp)
 	if err != nil {
 		return err
 	}
-	sched := &scheduler{sc: sc, st: s.opts.Store, now: s.now, after: s.after, log: s.log,
-		run: func(ctx context.Context, slot time.Time) {
-			id, err := s.startSend(ctx, "schedule")
+	sched := &scheduler{sc: sc, st: s.opts.Store, now: s.now, after: s.after, log: s.log, start: resume,
+		run: func(ctx context.Context, slot time.Time) bool {
+			id, err := s.startSend(ctx, "schedule", sendDue)
 			switch {
 			case errors.Is(err, errBusy):
-				s.log.Warn("scheduled digest not started: a send is already running", "slot", slot)
+				s.log.Warn("scheduled digest not started yet: a send is already running; trying again later", "slot", slot)
+				return false
 			case err != nil:
-				s.log.Error("scheduled digest", "slot", slot, "err", err)
+				s.log.Error("scheduled digest not started; trying again later", "slot", slot, "err", err)
+				return false
 			case id == 0:
 				s.log.Info("scheduled digest: nothing new", "slot", slot)
 			}
+			return true
 		}}
 	wg.Add(1)
 	go func() {

@@ -263,7 +263,7 @@ func (s *SQLite) whyNotMarked(ctx context.Context, tx querier, what string, dige
 
 // CountDeliveriesByStatus counts the deliveries of all digests (for
 // metrics): the frozen counts of finished digests plus the live ones of the
-// digest still sending.
+// digests still sending.
 func (s *SQLite) CountDeliveriesByStatus(ctx context.Context) (DeliveryCounts, error) {
 	var c DeliveryCounts
 	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(sent_count), 0),
@@ -294,6 +294,7 @@ func (s *SQLite) CountDeliveriesByStatus(ctx context.Context) (DeliveryCounts, e
 			return c, fmt.Errorf("store: count deliveries: %w", err)
 		}
 		c.Pending += live.Pending
+		c.Deferred += live.Deferred
 		c.Sent += live.Sent
 		c.Failed += live.Failed
 		c.Skipped += live.Skipped

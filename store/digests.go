@@ -14,8 +14,12 @@ import (
 // snapshot of its items, the publications marked as announced, and one
 // pending delivery for every subscriber active at this moment (so those who
 // join during the send wait for the next digest). It fails with an
-// *UnfinishedError (errors.Is ErrUnfinished) while a digest is still
-// sending, and with ErrAlreadySent if an item was in an earlier digest.
+// *UnfinishedError (errors.Is ErrUnfinished) while a digest has a pending
+// delivery never tried (a send interrupted, or stopped by an SMTP outage),
+// and with ErrAlreadySent if an item was in an earlier digest. A digest
+// whose only pending deliveries are deferred (DeliveryCounts.Deferred) does
+// not hold the next one back: it stays sending, for the next send to retry
+// them.
 func (s *SQLite) CreateDigest(ctx context.Context, subject string, items []DigestItem, now time.Time) (Digest, error) {
 	return s.CreateDigestWithKnown(ctx, subject, items, nil, now)
 }
@@ -54,8 +58,10 @@ func (s *SQLite) CreateDigestWithKnown(ctx context.Context, subject string, item
 		sendingID      int64
 		sendingCreated sql.NullInt64
 	)
-	err = tx.QueryRowContext(ctx, `SELECT id, created_at FROM digests WHERE status = 'sending'
-		ORDER BY id LIMIT 1`).Scan(&sendingID, &sendingCreated)
+	err = tx.QueryRowContext(ctx, `SELECT d.id, d.created_at FROM digests d WHERE d.status = 'sending'
+		AND EXISTS (SELECT 1 FROM deliveries l
+			WHERE l.digest_id = d.id AND l.status = 'pending' AND l.attempts = 0)
+		ORDER BY d.id LIMIT 1`).Scan(&sendingID, &sendingCreated)
 	switch {
 	case err == nil:
 		return Digest{}, &UnfinishedError{DigestID: sendingID, CreatedAt: unixTime(sendingCreated)}
@@ -221,10 +227,11 @@ func (s *SQLite) deliveryCounts(ctx context.Context, digestID int64) (DeliveryCo
 	var c DeliveryCounts
 	if err := s.read.QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'skipped' THEN 1 ELSE 0 END), 0)
-		FROM deliveries WHERE digest_id = ?`, digestID).Scan(&c.Pending, &c.Sent, &c.Failed, &c.Skipped); err != nil {
+		FROM deliveries WHERE digest_id = ?`, digestID).Scan(&c.Pending, &c.Deferred, &c.Sent, &c.Failed, &c.Skipped); err != nil {
 		return c, fmt.Errorf("delivery counts: %w", err)
 	}
 	return c, nil
@@ -239,10 +246,39 @@ func (s *SQLite) GetDigest(ctx context.Context, id int64) (Digest, error) {
 	return d, nil
 }
 
-// Unfinished returns the digest still sending, with its items and counts,
-// or nil when there is none.
-func (s *SQLite) Unfinished(ctx context.Context) (*Digest, error) {
-	return s.optionalDigest(ctx, "unfinished digest", `status = 'sending'`)
+// Unfinished returns the digests still sending, oldest first, with their
+// items and counts: at most one with deliveries never tried (see
+// CreateDigest), and those whose only pending deliveries are deferred.
+func (s *SQLite) Unfinished(ctx context.Context) ([]Digest, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM digests WHERE status = 'sending' ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: unfinished digests: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: unfinished digests: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: unfinished digests: %w", err)
+	}
+	out := make([]Digest, 0, len(ids))
+	for _, id := range ids {
+		d, err := s.loadDigest(ctx, `id = ?`, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: unfinished digest %d: %w", id, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // LastDigest returns the most recent digest, with its items and counts, or

@@ -47,7 +47,7 @@ func TestCreateDigest(t *testing.T) {
 	}
 	a3 := mustAdd(t, s, "a3@example.org")
 
-	if d, err := s.Unfinished(ctx); err != nil || d != nil {
+	if d, err := s.Unfinished(ctx); err != nil || len(d) != 0 {
 		t.Fatalf("Unfinished on an empty base = %v, %v", d, err)
 	}
 	if d, err := s.LastDigest(ctx); err != nil || d != nil {
@@ -107,7 +107,7 @@ func TestCreateDigest(t *testing.T) {
 	if !errors.Is(err, ErrUnfinished) || !errors.As(err, &unfinished) || unfinished.DigestID != d.ID {
 		t.Fatalf("CreateDigest while sending error = %v, want ErrUnfinished naming digest %d", err, d.ID)
 	}
-	if u, err := s.Unfinished(ctx); err != nil || u == nil || u.ID != d.ID || len(u.Items) != 2 {
+	if u, err := s.Unfinished(ctx); err != nil || len(u) != 1 || u[0].ID != d.ID || len(u[0].Items) != 2 {
 		t.Errorf("Unfinished = %+v, %v", u, err)
 	}
 
@@ -131,7 +131,7 @@ func TestCreateDigest(t *testing.T) {
 	if err := s.Finish(ctx, 999, at(33)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Finish(unknown) error = %v", err)
 	}
-	if u, err := s.Unfinished(ctx); err != nil || u != nil {
+	if u, err := s.Unfinished(ctx); err != nil || len(u) != 0 {
 		t.Errorf("Unfinished after Finish = %+v, %v", u, err)
 	}
 
@@ -175,6 +175,64 @@ func TestCreateDigest(t *testing.T) {
 	total, err := s.CountDeliveriesByStatus(ctx)
 	if err != nil || total != (DeliveryCounts{Pending: 4, Sent: 2, Skipped: 1}) || total.Total() != 7 {
 		t.Errorf("CountDeliveriesByStatus = %+v, %v", total, err)
+	}
+}
+
+// A digest whose only pending deliveries are deferred does not hold back
+// the next one: both stay sending, listed oldest first, and a digest with a
+// delivery never tried still refuses another. A subscriber who leaves has
+// their pending rows skipped in every digest still sending.
+func TestDeferredDigestDoesNotBlockTheNext(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	a, b := mustAdd(t, s, "a@example.org"), mustAdd(t, s, "grey@example.org")
+	d1, err := s.CreateDigest(ctx, "first", sampleItems("p1"), at(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSent(ctx, d1.ID, a.ID, "m1@x", at(2)); err != nil {
+		t.Fatal(err)
+	}
+	// Never tried yet: it blocks.
+	if _, err := s.CreateDigest(ctx, "second", sampleItems("p2"), at(3)); !errors.Is(err, ErrUnfinished) {
+		t.Fatalf("CreateDigest while a delivery was never tried: %v, want ErrUnfinished", err)
+	}
+	if failed, err := s.MarkDeferred(ctx, d1.ID, b.ID, "451 greylisted", 5, at(4)); err != nil || failed {
+		t.Fatalf("MarkDeferred = %v, %v", failed, err)
+	}
+	got, err := s.GetDigest(ctx, d1.ID)
+	if err != nil || got.Status != DigestSending || got.Deliveries != (DeliveryCounts{Pending: 1, Deferred: 1, Sent: 1}) {
+		t.Fatalf("digest with a deferred delivery = %+v, %v", got, err)
+	}
+
+	d2, err := s.CreateDigest(ctx, "second", sampleItems("p2"), at(5))
+	if err != nil {
+		t.Fatalf("CreateDigest with only a deferred delivery left: %v", err)
+	}
+	if d2.Deliveries.Pending != 2 {
+		t.Errorf("second digest has %d recipients, want 2", d2.Deliveries.Pending)
+	}
+	// d2 was never tried: a third waits for it.
+	var unfinished *UnfinishedError
+	if _, err := s.CreateDigest(ctx, "third", sampleItems("p3"), at(6)); !errors.As(err, &unfinished) || unfinished.DigestID != d2.ID {
+		t.Fatalf("CreateDigest while d2 was never tried: %v, want ErrUnfinished naming %d", err, d2.ID)
+	}
+	list, err := s.Unfinished(ctx)
+	if err != nil || len(list) != 2 || list[0].ID != d1.ID || list[1].ID != d2.ID ||
+		list[0].Deliveries.Deferred != 1 || list[1].Deliveries.Deferred != 0 || len(list[1].Items) != 1 {
+		t.Fatalf("Unfinished = %+v, %v; want d1 (1 deferred) then d2", list, err)
+	}
+	if total, err := s.CountDeliveriesByStatus(ctx); err != nil || total != (DeliveryCounts{Pending: 3, Deferred: 1, Sent: 1}) {
+		t.Errorf("CountDeliveriesByStatus = %+v, %v", total, err)
+	}
+
+	if err := s.SetStatus(ctx, b.ID, StatusUnsubscribed, at(7)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{d1.ID, d2.ID} {
+		if del, err := s.Delivery(ctx, id, b.ID); err != nil || del.Status != DeliverySkipped {
+			t.Errorf("digest %d: delivery to the unsubscribed address %+v, %v; want skipped", id, del, err)
+		}
 	}
 }
 

@@ -57,12 +57,13 @@ func TestCreateDigestWithKnown(t *testing.T) {
 func TestCreateDigestWithKnownIsAtomic(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
+	mustAdd(t, s, "a@example.org")
 	d, err := s.CreateDigest(ctx, "first", sampleItems("p1"), at(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Refused while d is unfinished: neither its items nor its known
-	// publications may be recorded.
+	// Refused while d has a delivery never tried: neither its items nor
+	// its known publications may be recorded.
 	_, err = s.CreateDigestWithKnown(ctx, "second", sampleItems("p2"), []string{"old"}, at(2))
 	if !errors.Is(err, ErrUnfinished) {
 		t.Fatalf("CreateDigestWithKnown during a send: %v, want ErrUnfinished", err)

@@ -48,14 +48,15 @@ type Store interface {
 	UpdatePreferences(ctx context.Context, id int64, lang string, topics []string, now time.Time) error
 
 	// CreateDigest freezes a digest and its recipients (the subscribers
-	// active now) in one transaction; ErrUnfinished while another is sending.
+	// active now) in one transaction; ErrUnfinished while another has
+	// deliveries never tried (one with only deferred ones does not count).
 	CreateDigest(ctx context.Context, subject string, items []DigestItem, now time.Time) (Digest, error)
 	// CreateDigestWithKnown is CreateDigest that also records, in the same
 	// transaction, publications that are not announced but must never be
 	// taken for new (the archive older than the first digest).
 	CreateDigestWithKnown(ctx context.Context, subject string, items []DigestItem, known []string, now time.Time) (Digest, error)
-	// Unfinished returns the digest still sending, or nil.
-	Unfinished(ctx context.Context) (*Digest, error)
+	// Unfinished returns the digests still sending, oldest first.
+	Unfinished(ctx context.Context) ([]Digest, error)
 	// Finish marks a digest done once no delivery is pending.
 	Finish(ctx context.Context, id int64, now time.Time) error
 	GetDigest(ctx context.Context, id int64) (Digest, error)
@@ -219,13 +220,21 @@ const (
 // DeliveryCounts counts ledger rows per status.
 type DeliveryCounts struct {
 	Pending int
-	Sent    int
-	Failed  int
-	Skipped int
+	// Deferred counts, among Pending, the deliveries that failed
+	// temporarily in an earlier send (attempts counted) and wait for the
+	// next one; the others were never tried.
+	Deferred int
+	Sent     int
+	Failed   int
+	Skipped  int
 }
 
-// Total is the number of deliveries counted.
+// Total is the number of deliveries counted (Deferred is part of Pending).
 func (c DeliveryCounts) Total() int { return c.Pending + c.Sent + c.Failed + c.Skipped }
+
+// OnlyDeferred reports whether every pending delivery is deferred: a digest
+// in that state waits for the next send and holds back no new digest.
+func (c DeliveryCounts) OnlyDeferred() bool { return c.Pending > 0 && c.Pending == c.Deferred }
 
 // Delivery is one row of the ledger: one digest to one subscriber.
 type Delivery struct {
@@ -254,7 +263,8 @@ var (
 	ErrExists = errors.New("store: subscriber already exists")
 	// ErrInvalidEmail is returned by NormalizeEmail (and every method taking an address).
 	ErrInvalidEmail = errors.New("store: invalid email address")
-	// ErrUnfinished is returned by CreateDigest while a digest is still sending.
+	// ErrUnfinished is returned by CreateDigest while a digest has
+	// deliveries never tried.
 	ErrUnfinished = errors.New("store: a digest is still sending")
 	// ErrPendingDeliveries is returned by Finish while deliveries are pending.
 	ErrPendingDeliveries = errors.New("store: digest has pending deliveries")
@@ -270,7 +280,7 @@ var (
 )
 
 // UnfinishedError is the ErrUnfinished returned by CreateDigest; it names the
-// digest still sending so the caller can offer to resume it.
+// digest with deliveries never tried so the caller can offer to resume it.
 type UnfinishedError struct {
 	DigestID  int64
 	CreatedAt time.Time

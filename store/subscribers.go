@@ -364,8 +364,8 @@ func (s *SQLite) SetStatus(ctx context.Context, id int64, status Status, now tim
 	return nil
 }
 
-// skipPendingOf marks the subscriber's pending deliveries skipped; only the
-// digest still sending can have any.
+// skipPendingOf marks the subscriber's pending deliveries skipped; only
+// digests still sending can have any.
 func skipPendingOf(ctx context.Context, tx *sql.Tx, subscriberID int64, reason string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'skipped', last_error = ?, updated_at = ?
 		WHERE subscriber_id = ? AND status = 'pending'

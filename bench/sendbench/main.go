@@ -233,13 +233,14 @@ func runSender(ctx context.Context, path, addr string, sinkPID int) error {
 		return err
 	}
 	defer st.Close()
-	d, err := st.Unfinished(ctx)
+	unfinished, err := st.Unfinished(ctx)
 	if err != nil {
 		return err
 	}
-	if d == nil {
+	if len(unfinished) == 0 {
 		return fmt.Errorf("%s has no digest to send (seed it again)", path)
 	}
+	d := unfinished[0]
 	r, err := newRenderer()
 	if err != nil {
 		return err

@@ -210,23 +210,20 @@ func newMailer(cfg *config.Config, logger *slog.Logger) (m mailer.Sender, outbox
 }
 
 // plan is what `digest send` and `digest preview` would work on now: the
-// unfinished digest, and the publications a new digest would take.
+// unfinished digests, resumed first, and the publications a new digest
+// would take.
 type plan struct {
-	unfinished *store.Digest
+	unfinished []store.Digest // oldest first
 	items      []store.DigestItem
 	known      []string
 }
 
-// makePlan finds the unfinished digest and selects what is new. The content
-// folder is read only when needed (newToo).
-func (s *digestSession) makePlan(ctx context.Context, env *cliEnv, newToo bool) (plan, error) {
+// makePlan finds the unfinished digests and selects what is new.
+func (s *digestSession) makePlan(ctx context.Context, env *cliEnv) (plan, error) {
 	var p plan
 	var err error
 	if p.unfinished, err = s.st.Unfinished(ctx); err != nil {
 		return p, err
-	}
-	if !newToo && p.unfinished != nil {
-		return p, nil
 	}
 	if s.site == nil {
 		if s.site, err = loadSite(ctx, env, s.cfg, s.now, false); err != nil {
@@ -265,17 +262,18 @@ func warnBackdated(ctx context.Context, env *cliEnv, st store.Store, items []sto
 	return nil
 }
 
-// nextDigest is the digest that goes out now: the unfinished one, else an
-// unsaved one of the new items (nil when nothing is new).
-func (s *digestSession) nextDigest(p plan) *store.Digest {
-	if p.unfinished != nil {
-		return p.unfinished
+// nextDigest is the digest to look at now: an unsaved one of the new items,
+// else the oldest unfinished one (nil when there is neither). The boolean
+// says whether it is unfinished.
+func (s *digestSession) nextDigest(p plan) (*store.Digest, bool) {
+	if len(p.items) > 0 {
+		return &store.Digest{Status: store.DigestSending, CreatedAt: s.now, Items: p.items,
+			Subject: s.renderer.Subject(s.cfg.Site.Language, len(p.items), s.now)}, false
 	}
-	if len(p.items) == 0 {
-		return nil
+	if len(p.unfinished) > 0 {
+		return &p.unfinished[0], true
 	}
-	return &store.Digest{Status: store.DigestSending, CreatedAt: s.now, Items: p.items,
-		Subject: s.renderer.Subject(s.cfg.Site.Language, len(p.items), s.now)}
+	return nil, false
 }
 
 func (env *cliEnv) nothingNew() string {
@@ -306,11 +304,11 @@ func runDigestPreview(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer s.Close()
-	p, err := s.makePlan(ctx, env, false)
+	p, err := s.makePlan(ctx, env)
 	if err != nil {
 		return err
 	}
-	d := s.nextDigest(p)
+	d, unfinished := s.nextDigest(p)
 	if d == nil {
 		fmt.Fprintln(env.stdout, env.nothingNew())
 		return nil
@@ -347,8 +345,8 @@ func runDigestPreview(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 	which := env.t("nouvelle lettre, non enregistrée", "new digest, not saved")
-	if p.unfinished != nil {
-		which = fmt.Sprintf(env.t("lettre n° %d, inachevée", "unfinished digest #%d"), p.unfinished.ID)
+	if unfinished {
+		which = fmt.Sprintf(env.t("lettre n° %d, inachevée", "unfinished digest #%d"), d.ID)
 	}
 	fmt.Fprintf(env.stdout, env.t("%s (%s, %d publication(s)) : %s\n  %s\n  %s\n", "%s (%s, %d publication(s)): %s\n  %s\n  %s\n"),
 		env.t("Aperçu", "Preview"), which, len(digest.ItemsFor(d.Items, sub.Topics)), subject, displayPath(htmlPath), displayPath(textPath))
@@ -443,14 +441,14 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 	if *to != "" {
 		return s.sendTest(ctx, env, *to, *testLang)
 	}
-	p, err := s.makePlan(ctx, env, true)
+	p, err := s.makePlan(ctx, env)
 	if err != nil {
 		return err
 	}
 	if *dryRun {
 		return s.dryRun(ctx, env, p)
 	}
-	if p.unfinished == nil && len(p.items) == 0 {
+	if len(p.unfinished) == 0 && len(p.items) == 0 {
 		fmt.Fprintln(env.stdout, env.nothingNew())
 		return nil
 	}
@@ -459,7 +457,7 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	active := counts[store.StatusActive]
-	if p.unfinished == nil && active == 0 {
+	if len(p.unfinished) == 0 && active == 0 {
 		fmt.Fprintf(env.stdout, env.t("%d nouvelle(s) publication(s) mais aucun abonné actif : aucune lettre n'est créée\n",
 			"%d new publication(s) but no active subscriber: no digest created\n"), len(p.items))
 		return nil
@@ -470,10 +468,10 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 	}
 
 	// Say what will happen, and ask unless --yes.
-	if p.unfinished != nil {
-		fmt.Fprintf(env.stdout, env.t("La lettre n° %d (%s) est inachevée : %d envoi(s) en attente sur %d ; elle est reprise d'abord.\n",
-			"Digest #%d (%s) is unfinished: %d of %d deliveries pending; resuming it first.\n"),
-			p.unfinished.ID, p.unfinished.CreatedAt.In(s.loc).Format("2006-01-02 15:04"), p.unfinished.Deliveries.Pending, p.unfinished.Deliveries.Total())
+	for _, u := range p.unfinished {
+		fmt.Fprintf(env.stdout, env.t("La lettre n° %d (%s) est inachevée : %d envoi(s) en attente sur %d, dont %d différé(s) après un échec temporaire ; elle est reprise d'abord.\n",
+			"Digest #%d (%s) is unfinished: %d of %d deliveries pending, %d of them deferred after a temporary failure; resuming it first.\n"),
+			u.ID, u.CreatedAt.In(s.loc).Format("2006-01-02 15:04"), u.Deliveries.Pending, u.Deliveries.Total(), u.Deliveries.Deferred)
 	}
 	if len(p.items) > 0 {
 		fmt.Fprintf(env.stdout, env.t("Nouvelle lettre : %d publication(s) pour %d abonné(s) actif(s).\n",
@@ -513,14 +511,17 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 		Logger: logger, Holder: "bulletin digest send",
 	}
 
-	if p.unfinished != nil {
-		if err := s.send(ctx, env, sender, p.unfinished.ID, outbox); err != nil {
+	// Each unfinished digest first, oldest first. One left with only
+	// deferred deliveries does not hold back the new digest; any error
+	// (an SMTP outage, Ctrl-C) stops here, before it is created.
+	for _, u := range p.unfinished {
+		if err := s.send(ctx, env, sender, u.ID, outbox); err != nil {
 			return err
 		}
-		if len(p.items) == 0 {
-			fmt.Fprintln(env.stdout, env.t("Rien d'autre de nouveau.", "Nothing else is new."))
-			return nil
-		}
+	}
+	if len(p.unfinished) > 0 && len(p.items) == 0 {
+		fmt.Fprintln(env.stdout, env.t("Rien d'autre de nouveau.", "Nothing else is new."))
+		return nil
 	}
 	if counts, err = s.st.CountByStatus(ctx); err != nil {
 		return err
@@ -551,7 +552,8 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 const sendGCPercent = 400
 
 // send runs the sender on one digest with a progress display and reports
-// the outcome.
+// the outcome. Deliveries deferred after temporary failures are reported
+// but are no error: the next send tries them again.
 func (s *digestSession) send(ctx context.Context, env *cliEnv, sender *digest.Sender, id int64, outbox string) error {
 	sender.Progress = progressReporter(env, sender.Logger)
 	res, err := sender.Send(ctx, id)
@@ -581,9 +583,12 @@ func (s *digestSession) send(ctx context.Context, env *cliEnv, sender *digest.Se
 	case err != nil:
 		return fmt.Errorf(env.t("envoi arrêté (%d en attente, reprise au prochain « digest send ») : %w",
 			"sending stopped (%d pending, resumed by the next \"digest send\"): %w"), res.Pending, err)
-	default:
-		return fmt.Errorf(env.t("la lettre n° %d n'est pas terminée : %d envoi(s) en attente", "digest #%d is not finished: %d deliveries pending"), id, res.Pending)
+	case res.Pending > 0:
+		fmt.Fprintf(env.stderr, env.t("La lettre n° %d n'est pas terminée : %d envoi(s) en attente après un échec temporaire ; le prochain « bulletin digest send » les retente (échec au bout de %d envois).\n",
+			"Digest #%d is not finished: %d deliveries pending after a temporary failure; the next \"bulletin digest send\" tries them again (failed after %d sends).\n"),
+			id, res.Pending, digest.DefaultMaxAttempts)
 	}
+	return nil
 }
 
 // sendLogger is the logger of a send: warnings only on a terminal (the
@@ -668,11 +673,11 @@ func (s *digestSession) sendTest(ctx context.Context, env *cliEnv, addr, lang st
 	if digestFrom(s.cfg) == "" {
 		return errors.New(env.t("digest.from (BULLETIN_DIGEST_FROM) n'est pas configuré", "digest.from (BULLETIN_DIGEST_FROM) is not set"))
 	}
-	p, err := s.makePlan(ctx, env, false)
+	p, err := s.makePlan(ctx, env)
 	if err != nil {
 		return err
 	}
-	d := s.nextDigest(p)
+	d, _ := s.nextDigest(p)
 	if d == nil {
 		fmt.Fprintln(env.stdout, env.t("rien de nouveau depuis la dernière lettre : pas de copie de test à envoyer",
 			"nothing new since the last digest: no test copy to send"))
@@ -717,7 +722,7 @@ func (s *digestSession) sendTest(ctx context.Context, env *cliEnv, addr, lang st
 // dryRun prints who would get what, one line per recipient, without
 // sending or recording anything.
 func (s *digestSession) dryRun(ctx context.Context, env *cliEnv, p plan) error {
-	if p.unfinished == nil && len(p.items) == 0 {
+	if len(p.unfinished) == 0 && len(p.items) == 0 {
 		fmt.Fprintln(env.stdout, env.nothingNew())
 		return nil
 	}
@@ -733,7 +738,7 @@ func (s *digestSession) dryRun(ctx context.Context, env *cliEnv, p plan) error {
 		*would++
 		fmt.Fprintf(w, "%s\t%d %s\n", sub.Email, n, env.t("publication(s)", "publication(s)"))
 	}
-	if d := p.unfinished; d != nil {
+	for _, d := range p.unfinished {
 		fmt.Fprintf(w, env.t("# lettre n° %d (inachevée) : %d publication(s), %d envoi(s) en attente\n",
 			"# digest #%d (unfinished): %d publication(s), %d deliveries pending\n"), d.ID, len(d.Items), d.Deliveries.Pending)
 		would, skipped := 0, 0

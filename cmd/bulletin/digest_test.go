@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -266,10 +267,11 @@ func TestDigestSendInterruptedThenResumed(t *testing.T) {
 	if code != 130 || !strings.Contains(stderr, "Interrupted") {
 		t.Fatalf("interrupted send: exit %d, %q", code, stderr)
 	}
-	d, err := openConfigStore(t, cfg).Unfinished(context.Background())
-	if err != nil || d == nil {
+	unfinished, err := openConfigStore(t, cfg).Unfinished(context.Background())
+	if err != nil || len(unfinished) != 1 {
 		t.Fatalf("no unfinished digest after the interruption: %v", err)
 	}
+	d := unfinished[0]
 	if d.Deliveries.Sent != srv.Count() || d.Deliveries.Pending == 0 {
 		t.Errorf("after Ctrl-C the ledger says %+v, the server got %d", d.Deliveries, srv.Count())
 	}
@@ -287,6 +289,88 @@ func TestDigestSendInterruptedThenResumed(t *testing.T) {
 			t.Errorf("%s got %d messages, want 1", addr, got[addr])
 		}
 	}
+}
+
+// An address the SMTP server keeps answering 451 does not hold back the
+// next digest: the next send resumes the digest left with only that
+// deferred delivery, then creates and sends the new one, and exits 0. With
+// the relay down, the resume stops the run before any new digest is
+// created, and no attempt is counted.
+func TestDigestSendDeferredDoesNotHoldBackTheNext(t *testing.T) {
+	const grey = "grey@example.org"
+	srv := smtpserver.Start(t, smtpserver.TempFail(grey, 1000))
+	env := map[string]string{
+		"BULLETIN_SMTP_HOST": srv.Host(), "BULLETIN_SMTP_PORT": strconv.Itoa(srv.Port()), "BULLETIN_SMTP_TLS": "none",
+		"BULLETIN_SMTP_RETRIES": "0",
+	}
+	cfg, flags := digestSetup(t, cliCase{env: env}, "email\nalice@example.org\n"+grey+"\ncarol@example.org\n")
+	send := func(env map[string]string, now string) (int, string, string) {
+		args := append([]string{"digest", "send", "--yes"}, flags...)
+		return cliCase{env: env}.run(t, append(args, "--now", now)...)
+	}
+	st := openConfigStore(t, cfg)
+	ctx := context.Background()
+	sub, err := st.GetByEmail(ctx, grey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempts := func(digestID int64) int {
+		t.Helper()
+		d, err := st.Delivery(ctx, digestID, sub.ID)
+		if err != nil || d.Status != store.DeliveryPending {
+			t.Fatalf("delivery of digest %d to %s: %+v, %v; want pending", digestID, grey, d, err)
+		}
+		return d.Attempts
+	}
+
+	// A week before digestNow: the publication of 2026-11-24 is not out yet.
+	code, stdout, stderr := send(env, "2026-11-18T12:00:00+01:00")
+	if code != 0 || !strings.Contains(stdout, "Digest #1: 2 sent") || !strings.Contains(stderr, "Digest #1 is not finished: 1 deliveries pending") {
+		t.Fatalf("first send: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	down := maps.Clone(env)
+	down["BULLETIN_SMTP_PORT"] = strconv.Itoa(closedPort(t))
+	code, stdout, stderr = send(down, digestNow)
+	if code != 1 || !strings.Contains(stderr, "sending stopped") || !strings.Contains(stderr, "unreachable") {
+		t.Errorf("send with the relay down: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := countDigests(t, cfg); n != 1 {
+		t.Errorf("%d digests after an outage during the resume, want 1: no new digest may start", n)
+	}
+	if n := attempts(1); n != 1 {
+		t.Errorf("%d attempts after the outage, want 1: an outage counts none", n)
+	}
+
+	code, stdout, stderr = send(env, digestNow)
+	if code != 0 || !strings.Contains(stdout, "Digest #1 (") || !strings.Contains(stdout, "resuming it first") ||
+		!strings.Contains(stdout, "Digest #2 created: 1 publication(s), 3 recipient(s)") || !strings.Contains(stdout, "Digest #2: 2 sent") {
+		t.Fatalf("send after a new publication: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := map[string]int{}
+	for _, m := range srv.Messages() {
+		got[m.To[0]]++
+	}
+	if got["alice@example.org"] != 2 || got["carol@example.org"] != 2 || got[grey] != 0 {
+		t.Errorf("messages received: %v, want 2 each for alice and carol, none for %s", got, grey)
+	}
+	if a1, a2 := attempts(1), attempts(2); a1 != 2 || a2 != 1 {
+		t.Errorf("attempts to %s: %d for digest 1, %d for digest 2; want 2 and 1", grey, a1, a2)
+	}
+}
+
+// closedPort returns a port of 127.0.0.1 where nothing listens.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
 }
 
 // TestMailpitEndToEnd runs the acceptance scenario against Mailpit (.ci/run

@@ -34,10 +34,42 @@ func parseSchedule(expr string, loc *time.Location, catchUp time.Duration) (*sch
 	return &schedule{spec: spec, loc: loc, catchUp: catchUp}, nil
 }
 
+// cronHorizon is how far ahead cron.Schedule looks for a slot before it
+// gives up (robfig/cron v3: five years).
+const cronHorizon = 5 * 366 * 24 * time.Hour
+
 // next is the first slot strictly after t, computed in the site's zone so
-// that "09:00" stays 09:00 across daylight-saving changes.
+// that "09:00" stays 09:00 across daylight-saving changes. A slot the clock
+// skips when it moves forward (02:30 on the night 02:00 becomes 03:00) runs
+// right after the change, at 03:00, as classic cron does: cron.Schedule
+// alone passes over it until a day when that time exists.
 func (sc *schedule) next(t time.Time) time.Time {
-	return sc.spec.Next(t.In(sc.loc))
+	t = t.In(sc.loc)
+	n := sc.spec.Next(t)
+	_, change := t.ZoneBounds()
+	for !change.IsZero() && (n.IsZero() || change.Before(n)) && change.Sub(t) < cronHorizon {
+		if sc.skipsSlot(change) {
+			return change
+		}
+		_, change = change.ZoneBounds()
+	}
+	return n
+}
+
+// skipsSlot reports whether the change of UTC offset at instant change
+// makes the clock jump over a slot: the wall-clock times from change's
+// reading before the jump up to its reading after do not exist that day.
+func (sc *schedule) skipsSlot(change time.Time) bool {
+	_, before := change.Add(-time.Nanosecond).Zone()
+	_, after := change.Zone()
+	if after <= before {
+		return false
+	}
+	// The clock as it would have read without the jump (02:00 at +01:00):
+	// a slot from there to the reading after the jump (03:00) is skipped.
+	wall := change.In(time.FixedZone("", before))
+	slot := sc.spec.Next(wall.Add(-time.Second))
+	return !slot.IsZero() && slot.Before(wall.Add(time.Duration(after-before)*time.Second))
 }
 
 // missed returns the latest slot in (last, now], if any.

@@ -51,6 +51,59 @@ func TestScheduleAcrossDST(t *testing.T) {
 	}
 }
 
+// A slot inside the hour the clock skips in spring (Paris, Sunday 29 March
+// 2026, 02:00 → 03:00) runs right after the change, once, as classic cron
+// does; the schedule goes on as usual after it, and zones without a jump
+// are unaffected.
+func TestScheduleSpringForwardGap(t *testing.T) {
+	loc := paris(t)
+	change := time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC) // 03:00 CEST
+	for _, tc := range []struct {
+		expr  string
+		after time.Time
+		want  []time.Time // the next slots, in order
+	}{
+		{"30 2 * * 0", time.Date(2026, 3, 22, 3, 0, 0, 0, loc),
+			[]time.Time{change, time.Date(2026, 4, 5, 2, 30, 0, 0, loc)}},
+		{"*/20 2 * * *", time.Date(2026, 3, 29, 1, 50, 0, 0, loc),
+			[]time.Time{change, time.Date(2026, 3, 30, 2, 0, 0, 0, loc), time.Date(2026, 3, 30, 2, 20, 0, 0, loc)}},
+		{"0 * * * *", time.Date(2026, 3, 29, 0, 30, 0, 0, loc),
+			[]time.Time{time.Date(2026, 3, 29, 1, 0, 0, 0, loc), change, time.Date(2026, 3, 29, 4, 0, 0, 0, loc)}},
+		// 03:30 exists: nothing changes.
+		{"30 3 * * 0", time.Date(2026, 3, 22, 4, 0, 0, 0, loc),
+			[]time.Time{time.Date(2026, 3, 29, 3, 30, 0, 0, loc)}},
+	} {
+		sc, err := parseSchedule(tc.expr, loc, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := tc.after
+		for i, want := range tc.want {
+			got := sc.next(after)
+			if !got.Equal(want) {
+				t.Errorf("%s: slot %d after %v = %v, want %v", tc.expr, i, after, got, want)
+				break
+			}
+			after = got
+		}
+	}
+	sc, err := parseSchedule("30 2 * * 0", time.UTC, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sc.next(time.Date(2026, 3, 28, 0, 0, 0, 0, time.UTC)), time.Date(2026, 3, 29, 2, 30, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("UTC: next = %v, want %v", got, want)
+	}
+	// A missed-slot look-back finds the run of the skipped slot too.
+	sc, err = parseSchedule("30 2 * * 0", loc, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := sc.missed(change.Add(-6*time.Hour), change.Add(time.Hour)); !ok || !got.Equal(change) {
+		t.Errorf("missed = %v, %v; want %v", got, ok, change)
+	}
+}
+
 // fakeTimer lets a test decide when the scheduler's waits end.
 type fakeTimer struct {
 	mu    sync.Mutex

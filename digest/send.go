@@ -28,6 +28,10 @@ const (
 // send.
 var ErrSMTPUnavailable = errors.New("digest: the SMTP server is unreachable or keeps refusing messages")
 
+// ErrLockLost stops a send whose lock another sender took over, after this
+// process stalled for longer than the lock's TTL.
+var ErrLockLost = errors.New("digest: another sender took the send lock over (this process stalled); it goes on with the deliveries")
+
 // Sender sends one digest to its pending recipients, recording each
 // delivery in the ledger as soon as its outcome is known.
 //
@@ -169,11 +173,11 @@ func (s *Sender) Send(ctx context.Context, digestID int64) (Result, error) {
 	if s.Store == nil || s.Mailer == nil || s.Renderer == nil {
 		return res, errors.New("digest: send: Sender needs a Store, a Mailer and a Renderer")
 	}
-	release, err := s.Store.AcquireSendLock(ctx, s.holder())
+	lock, err := s.Store.HoldSendLock(ctx, s.holder())
 	if err != nil {
 		return res, fmt.Errorf("digest: send digest %d: %w", digestID, err)
 	}
-	defer release()
+	defer lock.Release()
 
 	d, err := s.Store.GetDigest(ctx, digestID)
 	if err != nil {
@@ -198,6 +202,15 @@ func (s *Sender) Send(ctx context.Context, digestID int64) (Result, error) {
 	// messages in flight when ctx is cancelled can finish.
 	work, cancelWork := context.WithCancel(r.keep)
 	defer cancelWork()
+	// Another sender took the lock over (this process stalled past its
+	// TTL): it works on the same deliveries, so no new one starts here.
+	go func() {
+		select {
+		case <-lock.Lost():
+			r.stop(ErrLockLost)
+		case <-work.Done():
+		}
+	}()
 	go func() {
 		select {
 		case <-ctx.Done():

@@ -27,6 +27,32 @@ const sendLockName = "send"
 // ErrLocked) saying who holds it. A second acquisition in the same process
 // also fails.
 func (s *SQLite) AcquireSendLock(ctx context.Context, holder string) (func(), error) {
+	l, err := s.HoldSendLock(ctx, holder)
+	if err != nil {
+		return nil, err
+	}
+	return l.Release, nil
+}
+
+// SendLock is a send lock held by this process (see HoldSendLock).
+type SendLock struct {
+	lost    chan struct{}
+	release func()
+}
+
+// Lost is closed when the lock was taken over by another holder, because
+// this process stalled past the TTL (stopped with Ctrl-Z, a paused virtual
+// machine): whoever sends under the lock must then stop at once, since
+// another sender now works on the same deliveries.
+func (l *SendLock) Lost() <-chan struct{} { return l.lost }
+
+// Release stops the heartbeat and frees the lock if it is still this
+// process's; calling it again does nothing.
+func (l *SendLock) Release() { l.release() }
+
+// HoldSendLock is AcquireSendLock for a sender that must learn when it
+// loses the lock (SendLock.Lost).
+func (s *SQLite) HoldSendLock(ctx context.Context, holder string) (*SendLock, error) {
 	token, err := randomHex(16)
 	if err != nil {
 		return nil, fmt.Errorf("store: acquire send lock: %w", err)
@@ -37,7 +63,8 @@ func (s *SQLite) AcquireSendLock(ctx context.Context, holder string) (func(), er
 
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	go s.heartbeat(sendLockName, token, stop, done)
+	lost := make(chan struct{})
+	go s.heartbeat(sendLockName, token, stop, done, lost)
 	var once sync.Once
 	release := func() {
 		once.Do(func() {
@@ -51,7 +78,7 @@ func (s *SQLite) AcquireSendLock(ctx context.Context, holder string) (func(), er
 			}
 		})
 	}
-	return release, nil
+	return &SendLock{lost: lost, release: release}, nil
 }
 
 func (s *SQLite) acquire(ctx context.Context, name, holder, token string) error {
@@ -106,9 +133,9 @@ func (s *SQLite) acquire(ctx context.Context, name, holder, token string) error 
 }
 
 // heartbeat keeps the lock alive until stop is closed. If the lock was taken
-// over (this process stalled past the TTL), it says so loudly: two senders
-// may then be running.
-func (s *SQLite) heartbeat(name, token string, stop <-chan struct{}, done chan<- struct{}) {
+// over (this process stalled past the TTL), it says so loudly and closes
+// lost, so that this process's sender stops.
+func (s *SQLite) heartbeat(name, token string, stop <-chan struct{}, done, lost chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(s.lockHeartbeat)
 	defer t.Stop()
@@ -128,6 +155,7 @@ func (s *SQLite) heartbeat(name, token string, stop <-chan struct{}, done chan<-
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 0 {
 			s.logger.Error("store: lock was taken over by another holder; stop this send", "lock", name)
+			close(lost)
 			return
 		}
 	}

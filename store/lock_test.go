@@ -166,3 +166,39 @@ func TestSendLockDeadProcessTakenOverAtOnce(t *testing.T) {
 	}
 	release()
 }
+
+// TestSendLockLostWhenTakenOver: the holder whose lock another took over
+// (it stalled past the TTL) learns it through Lost at its next heartbeat;
+// a holder whose lock is intact never does.
+func TestSendLockLostWhenTakenOver(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTest(t)
+	s.lockHeartbeat = 20 * time.Millisecond
+	first, err := s.HoldSendLock(ctx, "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Release()
+	select {
+	case <-first.Lost():
+		t.Fatal("Lost closed while the lock is held")
+	case <-time.After(100 * time.Millisecond):
+	}
+	other := openAt(t, path)
+	other.lockTTL = -time.Hour // every heartbeat is too old: take it over
+	second, err := other.HoldSendLock(ctx, "second")
+	if err != nil {
+		t.Fatalf("stale lock not taken over: %v", err)
+	}
+	defer second.Release()
+	select {
+	case <-first.Lost():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the holder whose lock was taken over was not told")
+	}
+	select {
+	case <-second.Lost():
+		t.Error("the new holder was told it lost the lock")
+	case <-time.After(100 * time.Millisecond):
+	}
+}

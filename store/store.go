@@ -90,6 +90,8 @@ type Store interface {
 
 	// AcquireSendLock takes the process-wide send lock or fails with ErrLocked.
 	AcquireSendLock(ctx context.Context, holder string) (release func(), err error)
+	// HoldSendLock takes the send lock too, and says when it was lost.
+	HoldSendLock(ctx context.Context, holder string) (*SendLock, error)
 
 	GetSetting(ctx context.Context, key string) (value string, ok bool, err error)
 	SetSetting(ctx context.Context, key, value string) error

@@ -90,6 +90,21 @@ const (
 	MediaTypeXSL = "application/xml"
 )
 
+// FormatName is the name people know a feed format by ("RSS", "Atom",
+// "JSON Feed"), as the outputs' titles show it; other formats keep their
+// code.
+func FormatName(format string) string {
+	switch format {
+	case FormatRSS:
+		return "RSS"
+	case FormatAtom:
+		return "Atom"
+	case FormatJSON:
+		return "JSON Feed"
+	}
+	return format
+}
+
 // Output describes one file produced.
 type Output struct {
 	// Path is relative to the output root, with "/".
@@ -114,6 +129,9 @@ type Set struct {
 	updated map[*publication.Publication]time.Time
 	feeds   []*feedSpec
 	outputs []Output
+	// listed maps the path of each RSS and Atom output to its feed (see
+	// Listing).
+	listed  map[string]*feedSpec
 	xslHref string
 	merged  []Merge
 	err     error
@@ -240,10 +258,18 @@ func (s *Set) add(f *feedSpec, rssPath, atomPath, jsonPath string) {
 			Title: f.title + " (" + label + ")", URL: s.url(p), MediaType: mediaType})
 		return len(s.outputs) - 1
 	}
-	f.rss = out(rssPath, FormatRSS, MediaTypeRSS, "RSS")
-	f.atom = out(atomPath, FormatAtom, MediaTypeAtom, "Atom")
-	f.json = out(jsonPath, FormatJSON, MediaTypeJSON, "JSON Feed")
+	f.rss = out(rssPath, FormatRSS, MediaTypeRSS, FormatName(FormatRSS))
+	f.atom = out(atomPath, FormatAtom, MediaTypeAtom, FormatName(FormatAtom))
+	f.json = out(jsonPath, FormatJSON, MediaTypeJSON, FormatName(FormatJSON))
 	s.feeds = append(s.feeds, f)
+	if s.listed == nil {
+		s.listed = map[string]*feedSpec{}
+	}
+	for _, i := range []int{f.rss, f.atom} {
+		if i >= 0 {
+			s.listed[s.outputs[i].Path] = f
+		}
+	}
 }
 
 // addGroups adds one feed per distinct slug of the names keys returns. Names

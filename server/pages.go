@@ -63,6 +63,7 @@ type pages struct {
 	loc          *time.Location
 	secure       bool // PublicURL is https: the CSRF cookie is Secure
 	canSubscribe bool
+	hasArchive   bool               // the digest archive is served (there is a store)
 	labels       publication.Labels // the names shown for tags, those of the feeds
 	css          *asset
 	cssURL       string
@@ -105,6 +106,7 @@ func newPages(s *Server) (*pages, error) {
 	// The confirmation link must point at PublicURL: never at the Host a
 	// request claims, which anyone can set.
 	p.canSubscribe = o.Signer != nil && o.Mailer != nil && o.Renderer != nil && p.publicURL != ""
+	p.hasArchive = o.Store != nil
 	p.siteURL = o.Feeds.SiteURL
 	if p.siteURL == "" {
 		p.siteURL = p.base
@@ -133,6 +135,7 @@ func (p *pages) handleStylesheet(w http.ResponseWriter, r *http.Request) {
 type page struct {
 	Lang      string // "fr" or "en"
 	Title     string
+	HeadTitle string // the document's <title>, when not "Title – SiteTitle"
 	SiteTitle string
 	SiteURL   string
 	Base      string // the path bulletin's pages live under, with a trailing slash
@@ -142,6 +145,7 @@ type page struct {
 	// switch, e.g. on the answer to a POST).
 	AltLang, AltURL string
 	CanSubscribe    bool
+	Archive         bool // the digest archive exists (the footer links to it)
 	NoIndex         bool // pages reached with a token, or answering a form
 	Data            any
 }
@@ -150,7 +154,7 @@ type page struct {
 func (p *pages) newPage(lang, titleKey string, data any) *page {
 	return &page{
 		Lang: lang, Title: templates.T(lang, titleKey), SiteTitle: p.siteTitle, SiteURL: p.siteURL,
-		Base: p.base, CSS: p.cssURL, CanSubscribe: p.canSubscribe, NoIndex: true, Data: data,
+		Base: p.base, CSS: p.cssURL, CanSubscribe: p.canSubscribe, Archive: p.hasArchive, NoIndex: true, Data: data,
 	}
 }
 

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ecoresponsable/bulletin/feed"
@@ -28,10 +30,33 @@ type asset struct {
 	modified    time.Time // second precision, as HTTP dates are
 	format      string    // rss, atom, json, opml, xsl
 	name        string    // label for metrics: "site", "tag:x", "type:y", "opml", "xsl"
+	csp         string    // the Content-Security-Policy when not siteCSP
 
-	// The ETags of the same bytes sent to browsers as feedPageType (see
-	// serveAsset); "" but for RSS and Atom.
-	pageETag, pageETagGz string
+	// page is, for an RSS or Atom feed, the HTML page a browser gets
+	// instead (see serveAsset); nil for the other files.
+	page *asset
+}
+
+// newAsset holds body with its ETags and its gzip form.
+func newAsset(path string, body []byte, contentType string) *asset {
+	a := &asset{path: path, body: body, contentType: contentType}
+	sum := sha256.Sum256(body)
+	a.etag = `"` + hex.EncodeToString(sum[:16]) + `"`
+	if len(body) > 512 {
+		a.gz = gzipBytes(body)
+		a.etagGz = `"` + hex.EncodeToString(sum[:16]) + `-gz"`
+	}
+	return a
+}
+
+// dateFrom gives a the Last-Modified of old when old has the same bytes,
+// else now (see buildAssets).
+func (a *asset) dateFrom(old *asset, now time.Time) {
+	if old != nil && old.etag == a.etag {
+		a.modified = old.modified
+	} else {
+		a.modified = now.UTC().Truncate(time.Second)
+	}
 }
 
 // assetSet is every feed file of one build, by URL path ("/feed.xml").
@@ -59,54 +84,86 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
-// buildAssets generates every output of set in memory. prev is the set
-// being replaced: a file whose bytes did not change keeps its Last-Modified,
-// so that clients' conditional requests keep answering 304; any other file
-// dates from now, the build (see the comment in the loop).
-func buildAssets(ctx context.Context, set *feed.Set, prev *assetSet, now time.Time) (*assetSet, error) {
+// pageType is the Content-Type of the page a browser gets for a feed.
+const pageType = "text/html; charset=utf-8"
+
+// buildAssets generates every output of set in memory, and renders with
+// page the HTML page of each RSS and Atom feed. prev is the set being
+// replaced: a file whose bytes did not change keeps its Last-Modified, so
+// that clients' conditional requests keep answering 304; any other file
+// dates from now, the build (see the comment in holdOutput). The files
+// are compressed, and the pages rendered, on every core.
+func buildAssets(ctx context.Context, set *feed.Set, prev *assetSet, now time.Time, page func(feed.Listing) ([]byte, error)) (*assetSet, error) {
 	sink := &memSink{files: map[string]*bytes.Buffer{}}
 	if err := set.Generate(ctx, sink); err != nil {
 		return nil, fmt.Errorf("server: generate feeds: %w", err)
 	}
+	outs := set.Outputs()
+	held := make([]*asset, len(outs))
+	errs := make([]error, len(outs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(outs)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(outs); i = int(next.Add(1) - 1) {
+				buf, ok := sink.files[outs[i].Path]
+				if !ok {
+					continue
+				}
+				if errs[i] = ctx.Err(); errs[i] != nil {
+					return
+				}
+				held[i], errs[i] = holdOutput(set, outs[i], buf.Bytes(), prev, now, page)
+			}
+		})
+	}
+	wg.Wait()
 	out := &assetSet{byPath: map[string]*asset{}, built: now, pubs: len(set.Publications())}
-	for _, o := range set.Outputs() {
-		buf, ok := sink.files[o.Path]
-		if !ok {
-			continue
+	for i, a := range held {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		a := &asset{
-			path:        "/" + strings.TrimPrefix(o.Path, "/"),
-			body:        buf.Bytes(),
-			contentType: o.MediaType + "; charset=utf-8",
-			format:      o.Format,
-			name:        assetName(o),
+		if a != nil {
+			out.byPath[a.path] = a
 		}
-		sum := sha256.Sum256(a.body)
-		a.etag = `"` + hex.EncodeToString(sum[:16]) + `"`
-		if len(a.body) > 512 {
-			a.gz = gzipBytes(a.body)
-			a.etagGz = `"` + hex.EncodeToString(sum[:16]) + `-gz"`
-		}
-		if o.Format == feed.FormatRSS || o.Format == feed.FormatAtom {
-			a.pageETag = `"` + hex.EncodeToString(sum[:16]) + `-xml"`
-			a.pageETagGz = `"` + hex.EncodeToString(sum[:16]) + `-xml-gz"`
-		}
-		// A file seen unchanged keeps its date; a new or changed one, and
-		// every file of the first build, dates from now. Not from its newest
-		// publication: a process before a restart may have served other
-		// bytes with a later date (a rebuild's, after an edit that changed
-		// no publication date), and a client sending only If-Modified-Since
-		// would get a wrong 304. Every date served before is at most the
-		// time of that process's builds, so now is never earlier. The cost:
-		// after a restart, such clients fetch each feed once more.
-		if old := prev.get(a.path); old != nil && old.etag == a.etag {
-			a.modified = old.modified
-		} else {
-			a.modified = now.UTC().Truncate(time.Second)
-		}
-		out.byPath[a.path] = a
 	}
 	return out, nil
+}
+
+// holdOutput makes the asset of one output of set, whose bytes are body,
+// with its page when it is an RSS or Atom feed.
+func holdOutput(set *feed.Set, o feed.Output, body []byte, prev *assetSet, now time.Time, page func(feed.Listing) ([]byte, error)) (*asset, error) {
+	a := newAsset("/"+strings.TrimPrefix(o.Path, "/"), body, o.MediaType+"; charset=utf-8")
+	a.format, a.name = o.Format, assetName(o)
+	old := prev.get(a.path)
+	// A file seen unchanged keeps its date; a new or changed one, and every
+	// file of the first build, dates from now. Not from its newest
+	// publication: a process before a restart may have served other bytes
+	// with a later date (a rebuild's, after an edit that changed no
+	// publication date), and a client sending only If-Modified-Since would
+	// get a wrong 304. Every date served before is at most the time of
+	// that process's builds, so now is never earlier. The cost: after a
+	// restart, such clients fetch each feed once more.
+	a.dateFrom(old, now)
+	l, ok := set.Listing(o.Path)
+	if !ok {
+		return a, nil
+	}
+	html, err := page(l)
+	if err != nil {
+		return nil, err
+	}
+	// The feed's own bytes keep the policy that lets feed.xsl's inline
+	// style work, for a client that applies it.
+	a.csp = feedCSP
+	a.page = newAsset(a.path, html, pageType)
+	a.page.format, a.page.name = a.format, a.name
+	var oldPage *asset
+	if old != nil {
+		oldPage = old.page
+	}
+	a.page.dateFrom(oldPage, now)
+	return a, nil
 }
 
 func (s *assetSet) get(path string) *asset {
@@ -137,49 +194,43 @@ func gzipBytes(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// feedPageType is the Content-Type of an RSS or Atom feed sent to a browser.
-// Browsers apply a feed's xml-stylesheet (feed.xsl, which makes it a page)
-// only to an XML type: Chromium shows application/rss+xml and
-// application/atom+xml as plain text.
-const feedPageType = "application/xml; charset=utf-8"
-
 // serveAsset answers GET and HEAD for one feed file: 304 when the client's
 // copy is current (If-None-Match first, else If-Modified-Since), gzip when
 // accepted, CORS for JSON feeds.
 //
 // An RSS or Atom feed goes to a client that prefers text/html (a browser,
-// see prefersPage) as feedPageType, to any other with its own media type, and
-// always with Vary: Accept. The bytes are the same, but the two variants
-// have different ETags: a shared cache that holds both may revalidate with
-// every ETag it has and then freshens and serves the stored response whose
-// ETag the 304 names (RFC 9111 §4.3.1, §4.3.4); were the ETag shared, it
-// could hand the feed-typed copy to a browser, which would show text
-// again. The cost is one more full response when a client's Accept header
-// changes side, which none does.
+// see prefersPage) as its HTML page, to any other as the feed, and always
+// with Vary: Accept. Each variant has its own ETags (of its own bytes) and
+// Last-Modified: a shared cache that holds both may revalidate with every
+// ETag it has and then freshen and serve the stored response whose ETag
+// the 304 names (RFC 9111 §4.3.1, §4.3.4), so a shared ETag could hand the
+// feed to a browser, or the page to a feed reader.
 func serveAsset(w http.ResponseWriter, r *http.Request, a *asset, maxAge time.Duration) (status int) {
 	h := w.Header()
-	contentType, identity, gzTag := a.contentType, a.etag, a.etagGz
 	vary := "Accept-Encoding"
-	if a.pageETag != "" {
+	if a.page != nil {
 		vary = "Accept-Encoding, Accept"
 		if feedType, _, _ := strings.Cut(a.contentType, ";"); prefersPage(r, feedType) {
-			contentType, identity, gzTag = feedPageType, a.pageETag, a.pageETagGz
+			a = a.page
 		}
 	}
 	useGz := a.gz != nil && acceptsGzip(r)
-	etag, body := identity, a.body
+	etag, body := a.etag, a.body
 	if useGz {
-		etag, body = gzTag, a.gz
+		etag, body = a.etagGz, a.gz
 	}
-	h.Set("Content-Type", contentType)
+	h.Set("Content-Type", a.contentType)
 	h.Set("ETag", etag)
 	h.Set("Last-Modified", a.modified.Format(http.TimeFormat))
 	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())))
 	h.Add("Vary", vary)
+	if a.csp != "" {
+		h.Set("Content-Security-Policy", a.csp)
+	}
 	if a.format == feed.FormatJSON {
 		h.Set("Access-Control-Allow-Origin", "*")
 	}
-	if notModified(r, etag, identity, a.modified) {
+	if notModified(r, etag, a.etag, a.modified) {
 		for _, k := range []string{"Content-Type", "Content-Length"} {
 			h.Del(k)
 		}
@@ -247,7 +298,7 @@ func acceptsGzip(r *http.Request) bool {
 
 // prefersPage reports whether the request's Accept header (RFC 9110
 // §12.5.1) weighs text/html above feedType, the feed's own media type, and
-// above the generic XML types: a browser, which then gets the feed as a
+// above the generic XML types: a browser, which then gets the feed's
 // page. Browsers send "text/html,…,application/xml;q=0.9,*/*;q=0.8"; feed
 // readers name feed or XML types, or "*/*", or send no Accept at all, and
 // a tie goes to the feed, so they keep getting its media type.

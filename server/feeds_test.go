@@ -396,14 +396,14 @@ const (
 )
 
 // TestFeedsForBrowsers: a client preferring text/html (a browser) gets an
-// RSS or Atom feed as application/xml, so that it applies feed.xsl; any
-// other client gets the feed's media type. Both variants say Vary: Accept,
-// carry the policy that lets feed.xsl's inline style work, and have ETags
-// of their own.
+// RSS or Atom feed as an HTML page rendered by the server; any other
+// client gets the feed's media type. Both variants say Vary: Accept and
+// have ETags of their own; the page has the site's policy, the feed the
+// one that lets feed.xsl's inline style work.
 func TestFeedsForBrowsers(t *testing.T) {
 	s := newFeedServer(t, copyDir(t, "../content"), fixedClock())
 	h := s.Handler()
-	const page = "application/xml; charset=utf-8"
+	const page = "text/html; charset=utf-8"
 	const rss = "application/rss+xml; charset=utf-8"
 	for _, tc := range []struct{ accept, want string }{
 		{acceptChromium, page},
@@ -450,8 +450,8 @@ func TestFeedsForBrowsers(t *testing.T) {
 				if got := res.Header.Values("Vary"); len(got) != 1 || got[0] != "Accept-Encoding, Accept" {
 					t.Errorf("%s: Vary %q, want Accept-Encoding, Accept", v.name, got)
 				}
-				if got := res.Header.Get("Content-Security-Policy"); got != feedCSP {
-					t.Errorf("%s: Content-Security-Policy %q", v.name, got)
+				if got, want := res.Header.Get("Content-Security-Policy"), map[bool]string{true: siteCSP, false: feedCSP}[v.ctype == page]; got != want {
+					t.Errorf("%s: Content-Security-Policy %q, want %q", v.name, got, want)
 				}
 				etag := res.Header.Get("ETag")
 				for other, e := range etags {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -19,12 +20,7 @@ import (
 // signer, and subscribing needs the mailer and renderer too: without them
 // those routes do not exist (and a warning says why).
 func (s *Server) pageRoutes(mux *http.ServeMux) {
-	p, err := newPages(s)
-	if err != nil {
-		s.log.Error("subscription pages and archive disabled", "err", err)
-		return
-	}
-	mux.HandleFunc("GET /assets/bulletin.css", p.handleStylesheet)
+	p := s.pages
 	mux.HandleFunc("GET /digests/{$}", p.handleArchive)
 	mux.HandleFunc("GET /digests", func(w http.ResponseWriter, r *http.Request) {
 		// A fixed target: nothing of the request goes into it.
@@ -50,8 +46,9 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /subscribe", p.handleSubscribe)
 }
 
-// pages holds what the subscription pages and the archive share: settings
-// worked out once, the stylesheet, the rate limiter and the archive cache.
+// pages holds what the pages share (the feeds' pages for browsers, the
+// subscription pages, the archive): settings worked out once, the
+// stylesheet, the rate limiter and the archive cache.
 type pages struct {
 	s            *Server
 	tpl          *templates.Set
@@ -85,7 +82,7 @@ func newPages(s *Server) (*pages, error) {
 		tpl:       tpl,
 		base:      "/",
 		siteTitle: o.SiteTitle,
-		lang:      templates.Lang(o.Lang),
+		lang:      templates.Lang(cmp.Or(o.Lang, o.Feeds.Language)),
 		loc:       o.Location,
 		limiter:   newRateLimiter(o.SubscribeRate, maxRateKeys),
 		labels:    o.Feeds.Labels,
@@ -105,7 +102,7 @@ func newPages(s *Server) (*pages, error) {
 	}
 	// The confirmation link must point at PublicURL: never at the Host a
 	// request claims, which anyone can set.
-	p.canSubscribe = o.Signer != nil && o.Mailer != nil && o.Renderer != nil && p.publicURL != ""
+	p.canSubscribe = o.Store != nil && o.Signer != nil && o.Mailer != nil && o.Renderer != nil && p.publicURL != ""
 	p.hasArchive = o.Store != nil
 	p.siteURL = o.Feeds.SiteURL
 	if p.siteURL == "" {
@@ -113,12 +110,8 @@ func newPages(s *Server) (*pages, error) {
 	}
 	body := tpl.Stylesheet()
 	sum := sha256.Sum256(body)
-	p.css = &asset{
-		path: "/assets/bulletin.css", body: body, gz: gzipBytes(body),
-		etag: `"` + hex.EncodeToString(sum[:16]) + `"`, etagGz: `"` + hex.EncodeToString(sum[:16]) + `-gz"`,
-		contentType: "text/css; charset=utf-8", modified: s.now().UTC().Truncate(time.Second),
-		format: "css", name: "css",
-	}
+	p.css = newAsset("/assets/bulletin.css", body, "text/css; charset=utf-8")
+	p.css.modified, p.css.format, p.css.name = s.now().UTC().Truncate(time.Second), "css", "css"
 	// The version in the URL changes with the content, so browsers may
 	// keep the file long.
 	p.cssURL = p.base + "assets/bulletin.css?v=" + hex.EncodeToString(sum[:4])

@@ -5,18 +5,17 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/ecoresponsable/bulletin/feed"
 )
 
 // maxBody bounds every request body (forms, admin calls).
 const maxBody = 64 << 10
 
 // Content-Security-Policy headers: siteCSP for every response but the RSS
-// and Atom feeds, which get feedCSP. A feed opened in a browser becomes a
-// page through feed.xsl, whose styles are an inline <style>; Chromium
-// checks the load of the xml-stylesheet against script-src, which 'self'
-// allows.
+// and Atom feeds' own bytes, which get feedCSP. Browsers get a page
+// rendered by the server instead (see serveAsset), under siteCSP; a client
+// that gets the feed and applies its feed.xsl needs the stylesheet's inline
+// <style>, and Chromium checks the load of the xml-stylesheet against
+// script-src, which 'self' allows.
 const (
 	siteCSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 	feedCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
@@ -29,6 +28,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /", s.handleAsset)
+	// The pages' stylesheet: the feeds' pages link to it too.
+	mux.HandleFunc("GET /assets/bulletin.css", s.pages.handleStylesheet)
 	if s.opts.Store != nil {
 		s.pageRoutes(mux)  // pages.go, archive.go: subscription pages and the digest archive
 		s.adminRoutes(mux) // admin.go: the editors' API, when an admin token is set
@@ -36,15 +37,13 @@ func (s *Server) routes() http.Handler {
 	return s.middleware(mux)
 }
 
-// handleAsset serves the feed files (and OPML, XSL) from memory.
+// handleAsset serves the feed files (and OPML, XSL), and the feeds' pages
+// for browsers, from memory.
 func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
 	a := s.assets.Load().get(r.URL.Path)
 	if a == nil {
 		http.NotFound(w, r)
 		return
-	}
-	if a.format == feed.FormatRSS || a.format == feed.FormatAtom {
-		w.Header().Set("Content-Security-Policy", feedCSP)
 	}
 	status := serveAsset(w, r, a, s.opts.CacheMaxAge)
 	s.metrics.feeds.WithLabelValues(a.name+" "+a.format, strconv.Itoa(status)).Inc()

@@ -97,6 +97,9 @@ type Server struct {
 	nextDue atomic.Int64 // unix time of the soonest upcoming publication, 0 if none
 	metrics *metrics
 	handler http.Handler
+	// pages renders every page: the feeds' for browsers, and with a store
+	// the subscription pages and the archive.
+	pages *pages
 
 	rebuildMu sync.Mutex
 	sends     sends
@@ -134,6 +137,11 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Store), after: time.After}
 	s.fprint.Store("")
+	p, err := newPages(s)
+	if err != nil {
+		return nil, err
+	}
+	s.pages = p
 	if err := s.Rebuild(ctx); err != nil {
 		return nil, err
 	}
@@ -176,7 +184,7 @@ func (s *Server) rebuild(ctx context.Context, fp string) error {
 	if err := publication.Render(ctx, set.Publications()); err != nil {
 		return err
 	}
-	assets, err := buildAssets(ctx, set, s.assets.Load(), now)
+	assets, err := buildAssets(ctx, set, s.assets.Load(), now, s.pages.feedPage)
 	if err != nil {
 		return err
 	}

@@ -152,10 +152,12 @@ const maxPasses = 3
 // and Result.Deferred set, without an error) so that the next Send retries
 // it; at MaxAttempts it is failed instead, without counting towards
 // bouncing. Such a digest does not hold back the next one: once Send
-// returned no error, the caller may create a new digest. When OutageAfter temporary failures come in a row, the SMTP
-// server is taken as down: the run stops with an error wrapping
-// ErrSMTPUnavailable, and every delivery not done stays pending, the
-// failed ones without an attempt counted against them.
+// returned no error, the caller may create a new digest. When OutageAfter
+// temporary failures come in a row, or a run ends with temporary failures,
+// nothing accepted and the server not answering a new session either
+// (mailer.Sender.Probe), the SMTP server is taken as down: the run stops
+// with an error wrapping ErrSMTPUnavailable, and every delivery not done
+// stays pending, the failed ones without an attempt counted against them.
 //
 // A fatal mailer error (TLS, authentication, the sender refused), a
 // message that cannot be built (mailer.IsInvalid: an invalid From or
@@ -392,7 +394,7 @@ produce:
 	}
 	close(jobs)
 	wg.Wait()
-	r.endPass()
+	r.endPass(work)
 }
 
 // deliver renders, sends and records one delivery. The worker records the
@@ -539,24 +541,48 @@ func (r *run) temporary(rc store.Recipient, err error) {
 
 // endPass settles the temporary failures left at the end of a pass. When
 // the SMTP server answered nothing in this run (no message accepted or
-// refused for good, no 45x about one address), it is taken as down however
-// few they are (a small list never makes OutageAfter in a row), even when
-// they had all failed before (a resume of deferred deliveries only): the
-// run stops with ErrSMTPUnavailable and they stay pending, no attempt
-// counted, so that an outage never uses anybody's attempts up, and the
-// caller knows not to start a new digest.
-func (r *run) endPass() {
+// refused for good, no 45x about one address), the failures may be an
+// outage however few they are (a small list never makes OutageAfter in a
+// row), or a few addresses the server fails on its own (a 421, a timeout
+// or a dropped connection at RCPT, say, for one domain behind it): the
+// mailer's Probe tells which. When the server does not answer a new
+// session, the run stops with ErrSMTPUnavailable and the failures stay
+// pending, no attempt counted, so that an outage never uses anybody's
+// attempts up and the caller knows not to start a new digest. When it
+// answers, they are the recipients' trouble and are recorded as deferred,
+// each an attempt towards MaxAttempts, so that an address stuck on its own
+// neither stops every run nor stays pending for ever.
+func (r *run) endPass(ctx context.Context) {
 	r.temp.mu.Lock()
-	if n := len(r.temp.streak); !r.temp.tripped && !r.answered.Load() && n > 0 {
-		r.temp.tripped = true
-		last := r.temp.streak[n-1].err
-		r.stop(fmt.Errorf("%w: %d temporary failures and no message accepted (last: %w)", ErrSMTPUnavailable, n, last))
-		r.temp.mu.Unlock()
-		r.log.Warn("digest: the SMTP server accepted nothing; stopping the run", "failures", n, "error", last)
-		return
+	n := len(r.temp.streak)
+	suspect := !r.temp.tripped && !r.answered.Load() && n > 0
+	var last error
+	if suspect {
+		last = r.temp.streak[n-1].err
+		if r.halted() {
+			// Stopped for another reason: nothing is known about these.
+			r.temp.tripped = true
+			suspect = false
+		}
 	}
 	r.temp.mu.Unlock()
-	r.settle()
+	if !suspect {
+		r.settle()
+		return
+	}
+	perr := r.s.Mailer.Probe(ctx)
+	if perr == nil {
+		r.log.Info("digest: the SMTP server answers; the temporary failures are the recipients'", "failures", n)
+		r.settle()
+		return
+	}
+	r.temp.mu.Lock()
+	r.temp.tripped = true
+	r.stop(fmt.Errorf("%w: %d temporary failures, no message accepted and no new session (%v) (last: %w)",
+		ErrSMTPUnavailable, n, perr, last))
+	r.temp.mu.Unlock()
+	r.log.Warn("digest: the SMTP server accepted nothing and does not answer; stopping the run",
+		"failures", n, "error", last, "probe", perr)
 }
 
 // settle records the temporary failures held in the streak as deferred,

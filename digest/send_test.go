@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/ecoresponsable/bulletin/internal/testutil/smtpserver"
 	"github.com/ecoresponsable/bulletin/mailer"
 	"github.com/ecoresponsable/bulletin/store"
@@ -741,5 +743,66 @@ func TestSendOneStuckAddressIsNotAnOutage(t *testing.T) {
 		if last := run == DefaultMaxAttempts; res.Finished != last || (res.Failed == 1) != last {
 			t.Errorf("run %d: %+v", run, res)
 		}
+	}
+}
+
+// A resume of a digest whose only pending delivery is deferred, with the
+// SMTP server up but failing that one address without a 45x reply (a 421,
+// a dropped connection, no answer within smtp.timeout): the server answers
+// a new session, so it is not an outage. Each run counts an attempt, the
+// run ends without an error (the caller may go on with the next digest),
+// and at MaxAttempts the delivery is failed and the digest done.
+func TestSendResumeOfDeferredWithServerUp(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openStore(t)
+	subs := addSubscribers(t, st, "r", 3)
+	stuck := subs[2]
+	var mode atomic.Value
+	mode.Store("451")
+	srv := smtpserver.Start(t, smtpserver.RcptHook(stuck.Email, func() error {
+		switch mode.Load() {
+		case "451":
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+		case "421":
+			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Too busy"}
+		case "drop":
+			return smtpserver.ErrDrop
+		case "slow":
+			time.Sleep(time.Second)
+		}
+		return nil
+	}))
+	d := createDigest(t, st, "a")
+	s := newSender(t, st, newSMTP(t, srv, func(c *mailer.SMTPConfig) {
+		c.Retries, c.Timeout = -1, 300*time.Millisecond
+	}))
+	res, err := s.Send(ctx, d.ID)
+	if err != nil || res.Sent != 2 || res.Deferred != 1 {
+		t.Fatalf("first run = %+v, %v; want 2 sent, 1 deferred", res, err)
+	}
+
+	for i, m := range []string{"421", "drop", "slow", "421"} {
+		mode.Store(m)
+		attempts := i + 2
+		res, err := s.Send(ctx, d.ID)
+		if err != nil {
+			t.Fatalf("resume with %s to one address: %v, want no error (the server is up)", m, err)
+		}
+		del, derr := st.Delivery(ctx, d.ID, stuck.ID)
+		if derr != nil {
+			t.Fatal(derr)
+		}
+		if attempts < DefaultMaxAttempts {
+			if res.Deferred != 1 || res.Finished || del.Status != store.DeliveryPending || del.Attempts != attempts {
+				t.Errorf("resume with %s: %+v, delivery %+v; want it deferred after %d attempts", m, res, del, attempts)
+			}
+			continue
+		}
+		if res.Failed != 1 || !res.Finished || del.Status != store.DeliveryFailed {
+			t.Errorf("resume with %s at the last attempt: %+v, delivery %+v; want it failed and the digest done", m, res, del)
+		}
+	}
+	if sub, _ := st.Get(ctx, stuck.ID); sub.Status != store.StatusActive || sub.ConsecutiveFailures != 0 {
+		t.Errorf("subscriber after temporary failures: %+v, want active with no failure counted", sub)
 	}
 }

@@ -42,9 +42,13 @@ type Message struct {
 	Text, HTML string
 }
 
-// Sender delivers messages. Send is safe for concurrent use.
+// Sender delivers messages. Send and Probe are safe for concurrent use.
 type Sender interface {
 	Send(ctx context.Context, m *Message) error
+	// Probe reports whether the server answers at all, without sending a
+	// message: nil when it does. It tells an outage from recipients whose
+	// messages fail temporarily (a 421 or a timeout about one address).
+	Probe(ctx context.Context) error
 	Close() error
 }
 

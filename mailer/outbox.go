@@ -79,6 +79,15 @@ func writeAtomic(name string, w io.WriterTo) (err error) {
 	return os.Rename(tmp.Name(), name)
 }
 
+// Probe answers that the outbox is there: a folder has no outage that a
+// probe could tell from the failure of one message.
+func (o *Outbox) Probe(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mailer: outbox: %w", err)
+	}
+	return nil
+}
+
 // Close does nothing; it makes Outbox a Sender.
 func (o *Outbox) Close() error { return nil }
 

@@ -343,6 +343,58 @@ func (s *SMTP) attempt(ctx context.Context, msg *gomail.Msg) (Kind, int, error) 
 	}
 }
 
+// Probe opens a new session the way Send does (connect, greeting, EHLO,
+// STARTTLS or implicit TLS, AUTH as configured), then says QUIT: nil means
+// the server answers. It takes one of the Concurrency connections, whose
+// idle session it closes first, so that the server never sees more.
+func (s *SMTP) Probe(ctx context.Context) error {
+	select {
+	case <-s.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("mailer: probe %s: %w", s.addr(), ctx.Err())
+	case <-s.slots:
+	}
+	cn := s.take()
+	defer s.put(cn)
+	select {
+	case <-s.closed:
+		return ErrClosed
+	default:
+	}
+	if cn.smtp != nil {
+		if err := s.client.CloseWithSMTPClient(cn.smtp); err != nil {
+			s.log.Debug("mailer: QUIT failed", "addr", s.addr(), "error", err)
+		}
+		cn.drop()
+	}
+
+	cn.arm()
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() { cn.interrupt(); close(fired) })
+	defer func() {
+		if !stop() {
+			<-fired
+		}
+	}()
+	client, err := s.client.DialToSMTPClientWithContext(context.WithValue(ctx, connKey{}, cn))
+	if err != nil {
+		cn.drop()
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			err = ctxErr
+		}
+		return fmt.Errorf("mailer: probe %s: %w", s.addr(), err)
+	}
+	cn.smtp = client
+	// The server answered EHLO (and AUTH): a failed QUIT does not change
+	// that.
+	if err := s.client.CloseWithSMTPClient(client); err != nil {
+		s.log.Debug("mailer: QUIT after a probe failed", "addr", s.addr(), "error", err)
+	}
+	cn.drop()
+	return nil
+}
+
 // dial opens the TCP connection (and the TLS session in implicit mode) and
 // records it on the slot being dialed.
 func (s *SMTP) dial(ctx context.Context, network, addr string, tlsConfig *tls.Config) (net.Conn, error) {

@@ -548,3 +548,54 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 		}
 	}
 }
+
+// Probe opens and quits a session, with STARTTLS and AUTH as configured,
+// and sends nothing; it fails when nothing listens or AUTH is refused,
+// and after Close.
+func TestSMTPProbe(t *testing.T) {
+	const user, pass = "bulletin", "s3cret"
+	srv := smtpserver.Start(t, smtpserver.WithSTARTTLS(), smtpserver.WithAuth(user, pass))
+	ctx := context.Background()
+	s := newSMTP(t, srv, func(c *SMTPConfig) {
+		c.TLS, c.TLSConfig, c.Username, c.Password, c.Concurrency = TLSStartTLS, srv.ClientTLSConfig(), user, pass, 1
+	})
+	// A pooled session first: the probe replaces it rather than opening a
+	// second connection.
+	sendAll(t, s, numbered(1, ""))
+	if err := s.Probe(ctx); err != nil {
+		t.Fatalf("Probe of a server that answers: %v", err)
+	}
+	if err := s.Probe(ctx); err != nil {
+		t.Fatalf("second Probe: %v", err)
+	}
+	if n, c := srv.Count(), srv.Connections(); n != 1 || c != 3 {
+		t.Errorf("after a send and two probes: %d message(s), %d connection(s); want 1 and 3", n, c)
+	}
+	sendAll(t, s, numbered(2, ""))
+
+	wrong := newSMTP(t, srv, func(c *SMTPConfig) {
+		c.TLS, c.TLSConfig, c.Username, c.Password = TLSStartTLS, srv.ClientTLSConfig(), user, "wrong"
+	})
+	if err := wrong.Probe(ctx); err == nil {
+		t.Error("Probe with a refused password: no error")
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	down := newSMTP(t, srv, func(c *SMTPConfig) { c.Port = port })
+	if err := down.Probe(ctx); err == nil {
+		t.Error("Probe where nothing listens: no error")
+	}
+
+	_ = s.Close()
+	if err := s.Probe(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("Probe after Close: %v, want ErrClosed", err)
+	}
+	if err := NewOutbox(t.TempDir()).Probe(ctx); err != nil {
+		t.Errorf("outbox Probe: %v", err)
+	}
+}

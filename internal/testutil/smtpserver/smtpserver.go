@@ -48,6 +48,7 @@ type config struct {
 	implicitTLS bool
 	tempFail    map[string]int
 	permFail    map[string]bool
+	rcptHook    map[string]func() error
 	dropAfter   int
 	dropInData  int
 	delay       time.Duration
@@ -80,6 +81,19 @@ func TempFail(rcpt string, k int) Option {
 // PermFail answers 550 to every RCPT for rcpt.
 func PermFail(rcpt string) Option {
 	return func(c *config) { c.permFail[strings.ToLower(rcpt)] = true }
+}
+
+// ErrDrop, returned by a RcptHook, makes the server close the connection
+// instead of replying, as a server crashing or a middlebox cutting it would.
+var ErrDrop = errors.New("smtpserver: drop the connection")
+
+// RcptHook makes every RCPT for rcpt answer what hook returns: nil accepts
+// (TempFail and PermFail still apply), an *smtp.SMTPError is the reply,
+// ErrDrop closes the connection. The hook may block to play a server too
+// slow to answer, and may change its answer between sends; it is called
+// from the connection's goroutine.
+func RcptHook(rcpt string, hook func() error) Option {
+	return func(c *config) { c.rcptHook[strings.ToLower(rcpt)] = hook }
 }
 
 // DropAfter closes the connection right after the n-th accepted message
@@ -131,7 +145,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s := &Server{
 		t:            t,
-		cfg:          config{tempFail: map[string]int{}, permFail: map[string]bool{}},
+		cfg:          config{tempFail: map[string]int{}, permFail: map[string]bool{}, rcptHook: map[string]func() error{}},
 		done:         make(chan struct{}),
 		served:       make(chan struct{}),
 		changed:      make(chan struct{}),
@@ -322,6 +336,14 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.rcptAttempts[key]++
 	n := s.rcptAttempts[key]
 	s.mu.Unlock()
+	if hook := s.cfg.rcptHook[key]; hook != nil {
+		if err := hook(); errors.Is(err, ErrDrop) {
+			_ = se.conn.Conn().Close()
+			return err
+		} else if err != nil {
+			return err
+		}
+	}
 	if s.cfg.permFail[key] {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
 	}

@@ -159,11 +159,17 @@ const maxPasses = 3
 // with an error wrapping ErrSMTPUnavailable, and every delivery not done
 // stays pending, the failed ones without an attempt counted against them.
 //
-// A fatal mailer error (TLS, authentication, the sender refused), a
-// message that cannot be built (mailer.IsInvalid: an invalid From or
-// Reply-To), or a rendering or database error stops the run: the error is
-// returned and the deliveries not done stay pending, no attempt counted
-// and nobody's failures counted towards bouncing.
+// Before any delivery, the message is built once for a recipient with no
+// name: when a field every message shares cannot be (mailer.IsInvalid: an
+// invalid From or Reply-To), Send returns that error and touches nothing.
+// A message that cannot be built for one recipient only (a name too long
+// for the To header) fails that delivery, which does not count towards
+// bouncing, and the run goes on.
+//
+// A fatal mailer error (TLS, authentication, the sender refused), or a
+// rendering or database error stops the run: the error is returned and
+// the deliveries not done stay pending, no attempt counted and nobody's
+// failures counted towards bouncing.
 //
 // When ctx is cancelled, no new delivery starts, the messages in flight
 // finish (within DrainTimeout) and are recorded, and Send returns an error
@@ -188,6 +194,10 @@ func (s *Sender) Send(ctx context.Context, digestID int64) (Result, error) {
 	if d.Status == store.DigestDone {
 		res.Finished = true
 		return res, nil
+	}
+	if err := s.checkMessage(d); err != nil {
+		res.Pending = d.Deliveries.Pending
+		return res, fmt.Errorf("digest: send digest %d stopped before any delivery, %d left pending: %w", d.ID, res.Pending, err)
 	}
 
 	r := &run{
@@ -436,10 +446,15 @@ func (r *run) deliver(work context.Context, rc store.Recipient) {
 		r.record(cur, "sent", r.s.Store.MarkSent(r.keep, r.digest.ID, sub.ID, m.MessageID, r.s.now()), &r.sent)
 		r.settle()
 	case mailer.IsInvalid(err):
-		// The message could not be built (a From or Reply-To that does not
-		// parse, say): the same for everyone, and no fault of theirs. Stop
-		// before anybody is failed or counted towards bouncing.
-		r.stop(fmt.Errorf("the message to subscriber %d cannot be built (check the sender and Reply-To addresses): %w", sub.ID, err))
+		// checkMessage built the parts every message shares before the run:
+		// what fails now is this recipient's own (a name too long for the
+		// To header, say). Their delivery fails, without counting towards
+		// bouncing, and the others go on.
+		_, merr := r.s.Store.MarkFailed(r.keep, r.digest.ID, sub.ID,
+			"the message to this subscriber cannot be built: "+err.Error(), false, r.s.BounceAfter, r.s.now())
+		r.log.Warn("digest: delivery failed: the message to this subscriber cannot be built", "subscriber", sub.ID,
+			"email", sub.Email, "error", err)
+		r.record(cur, "fail", merr, &r.failed)
 	case mailer.IsPermanent(err):
 		r.answered.Store(true)
 		bounced, merr := r.s.Store.MarkFailed(r.keep, r.digest.ID, sub.ID, err.Error(), true, r.s.BounceAfter, r.s.now())
@@ -668,6 +683,28 @@ func (r *run) snapshot(done bool) Progress {
 		Elapsed:   time.Since(r.start),
 		Done:      done,
 	}
+}
+
+// checkMessage builds the message of d for a recipient with no name in
+// each language, so that a field every message shares (From, Reply-To,
+// the subject, List-Id) that cannot be built stops the send before any
+// delivery is touched; after it, a message that cannot be built fails
+// only its own recipient.
+func (s *Sender) checkMessage(d store.Digest) error {
+	for _, lang := range []string{"fr", "en"} {
+		sub := store.Subscriber{ID: 1, Email: "check@example.org", Lang: lang, Status: store.StatusActive}
+		m, ok, err := s.Renderer.Message(d, sub)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := mailer.Validate(m); err != nil {
+			return fmt.Errorf("the message cannot be built (check the sender and Reply-To addresses and the subject): %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Sender) deliveryCounts(ctx context.Context, id int64) (store.DeliveryCounts, error) {

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -804,5 +805,48 @@ func TestSendResumeOfDeferredWithServerUp(t *testing.T) {
 	}
 	if sub, _ := st.Get(ctx, stuck.ID); sub.Status != store.StatusActive || sub.ConsecutiveFailures != 0 {
 		t.Errorf("subscriber after temporary failures: %+v, want active with no failure counted", sub)
+	}
+}
+
+// A subscriber whose To header cannot be built (a name of one 901-byte
+// word, stored before names were limited) fails their own delivery, with
+// the reason recorded and nothing counted towards bouncing; everyone else
+// gets the digest, which ends, so the next one is not held back.
+func TestSendRecipientThatCannotBeBuiltFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	st, path := openStore(t)
+	subs := addSubscribers(t, st, "r", 4)
+	long := subs[1]
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE subscribers SET name = ? WHERE id = ?`, strings.Repeat("A", 901), long.ID); err != nil {
+		t.Fatal(err)
+	}
+	srv := smtpserver.Start(t)
+	d := createDigest(t, st, "a")
+	s := newSender(t, st, newSMTP(t, srv, nil))
+	s.BounceAfter = 1
+	res, err := s.Send(ctx, d.ID)
+	if err != nil || !res.Finished || res.Sent != 3 || res.Failed != 1 || res.Bounced != 0 {
+		t.Fatalf("Send = %+v, %v; want 3 sent, the long name failed, finished", res, err)
+	}
+	del, err := st.Delivery(ctx, d.ID, long.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if del.Status != store.DeliveryFailed || !strings.Contains(del.LastError, "cannot be built") {
+		t.Errorf("delivery to the long name: %+v, want failed with the reason", del)
+	}
+	if sub, _ := st.Get(ctx, long.ID); sub.Status != store.StatusActive || sub.ConsecutiveFailures != 0 {
+		t.Errorf("subscriber with the long name: %s, %d failures; want active, none counted", sub.Status, sub.ConsecutiveFailures)
+	}
+	if count, _ := received(srv); count[long.Email] != 0 || len(count) != 3 {
+		t.Errorf("received: %v, want the 3 others once each", count)
+	}
+	if _, err := st.CreateDigest(ctx, "next", testItems("b"), t0.Add(time.Hour)); err != nil {
+		t.Errorf("the next digest: %v", err)
 	}
 }

@@ -32,10 +32,13 @@ const (
 	// DATA). Do not resend it.
 	Permanent
 	// Invalid: the message could not be built from its fields (a From,
-	// Reply-To or To that does not parse, a header that cannot be
-	// written), so no server saw it. The fault is in what the caller gave,
-	// usually its configuration, not in the recipient: stop, fix it and
-	// send again; never count it against the recipient.
+	// Reply-To or To that does not parse or is too long, a header that
+	// cannot be written), so no server saw it. The fault is in what the
+	// caller gave, not in the mailbox: never count it towards bouncing.
+	// When the field is the same for every recipient (From, Reply-To,
+	// usually the configuration) nothing can be sent until it is fixed;
+	// when it is one recipient's (To), only their message fails. Validate
+	// the shared fields before sending to tell one from the other.
 	Invalid
 )
 

@@ -75,6 +75,26 @@ func Render(m *Message) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Validate reports whether m can be built into a message, as Send would
+// build it, without sending it: nil, or an *Error of kind Invalid naming
+// the field at fault. A caller sending one message per recipient checks
+// what they all share once, before the first, with it.
+func Validate(m *Message) error {
+	if _, err := build(m); err != nil {
+		return invalid(m, err)
+	}
+	return nil
+}
+
+// invalid is the *Error of a message that cannot be built.
+func invalid(m *Message, err error) error {
+	id := ""
+	if m != nil {
+		id = clean(m.MessageID)
+	}
+	return &Error{MessageID: id, Kind: Invalid, err: err}
+}
+
 // build turns a Message into a go-mail Msg, validating and cleaning it;
 // its errors are for the caller to prefix.
 func build(m *Message) (*gomail.Msg, error) {

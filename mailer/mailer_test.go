@@ -424,3 +424,22 @@ func TestRenderRejects(t *testing.T) {
 		t.Error("Render(nil) succeeded")
 	}
 }
+
+// Validate builds a message as Send would and sends nothing: nil for a good
+// one, Invalid (never Permanent) naming the field for a bad one.
+func TestValidate(t *testing.T) {
+	if err := Validate(digestMessage()); err != nil {
+		t.Fatalf("Validate of a good message: %v", err)
+	}
+	for field, edit := range map[string]func(*Message){
+		"From": func(m *Message) { m.From = "Name bulletin@example.org" },
+		"To":   func(m *Message) { m.To = strings.Repeat("A", maxWord+1) + " <a@example.org>" },
+	} {
+		m := digestMessage()
+		edit(m)
+		err := Validate(m)
+		if !IsInvalid(err) || IsPermanent(err) || !strings.Contains(err.Error(), field+":") {
+			t.Errorf("Validate with a bad %s: %v, want Invalid naming it", field, err)
+		}
+	}
+}

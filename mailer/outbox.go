@@ -36,11 +36,7 @@ func (o *Outbox) Send(ctx context.Context, m *Message) error {
 	}
 	msg, err := build(m)
 	if err != nil {
-		id := ""
-		if m != nil {
-			id = clean(m.MessageID)
-		}
-		return &Error{MessageID: id, Kind: Invalid, err: err}
+		return invalid(m, err)
 	}
 	name := filepath.Join(o.dir, FileName(m.MessageID))
 	if err := writeAtomic(name, msg); err != nil {

@@ -216,11 +216,7 @@ func (s *SMTP) addr() string {
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	msg, err := build(m)
 	if err != nil {
-		id := ""
-		if m != nil {
-			id = clean(m.MessageID)
-		}
-		return &Error{MessageID: id, Kind: Invalid, err: err}
+		return invalid(m, err)
 	}
 	id := clean(m.MessageID)
 	for attempt := 1; ; attempt++ {

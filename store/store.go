@@ -265,6 +265,9 @@ var (
 	ErrExists = errors.New("store: subscriber already exists")
 	// ErrInvalidEmail is returned by NormalizeEmail (and every method taking an address).
 	ErrInvalidEmail = errors.New("store: invalid email address")
+	// ErrInvalidName is returned by Add, Upsert and CreatePending for a
+	// name longer than MaxNameLength.
+	ErrInvalidName = errors.New("store: invalid name")
 	// ErrUnfinished is returned by CreateDigest while a digest has
 	// deliveries never tried.
 	ErrUnfinished = errors.New("store: a digest is still sending")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 const subscriberColumns = `id, email, name, lang, topics, status, created_at, updated_at,
@@ -45,9 +46,16 @@ func scanSubscriber(row scanner) (Subscriber, error) {
 	return sub, nil
 }
 
+// MaxNameLength is the longest subscriber name, in characters, that the
+// store accepts. A name goes into the To header of every email, where a
+// word of more than 900 bytes cannot fit; a longer name is refused rather
+// than cut, so that whoever gave it learns it (an import reports the row).
+const MaxNameLength = 200
+
 // cleanSubscriber normalises what a caller gives: the address (see
 // NormalizeEmail), the name without control characters (it ends up in a
-// To: header), the lang lower-cased, the topics as a sorted set.
+// To: header) and at most MaxNameLength characters, the lang lower-cased,
+// the topics as a sorted set.
 func cleanSubscriber(in NewSubscriber) (NewSubscriber, string, error) {
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
@@ -63,6 +71,9 @@ func cleanSubscriber(in NewSubscriber) (NewSubscriber, string, error) {
 		}, in.Name)),
 		Lang:   strings.ToLower(strings.TrimSpace(in.Lang)),
 		Topics: normalizeTopics(in.Topics),
+	}
+	if n := utf8.RuneCountInString(out.Name); n > MaxNameLength {
+		return NewSubscriber{}, "", fmt.Errorf("%w for %s: %d characters, at most %d", ErrInvalidName, email, n, MaxNameLength)
 	}
 	topics, err := json.Marshal(out.Topics)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -246,5 +247,30 @@ func TestStatusPreferencesAndListing(t *testing.T) {
 		if counts[st] != n {
 			t.Errorf("CountByStatus[%s] = %d, want %d", st, counts[st], n)
 		}
+	}
+}
+
+// A name goes into the To header of every email: Add, Upsert and
+// CreatePending refuse one longer than MaxNameLength characters, and
+// accept one of exactly that many, non-ASCII included.
+func TestNameLengthLimit(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	long := strings.Repeat("A", MaxNameLength+1)
+	if _, err := s.Add(ctx, NewSubscriber{Email: "long@example.org", Name: long}, at(0)); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("Add with a %d-character name: %v, want ErrInvalidName", MaxNameLength+1, err)
+	}
+	if _, err := s.Upsert(ctx, NewSubscriber{Email: "long@example.org", Name: long}, at(0)); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("Upsert with a %d-character name: %v, want ErrInvalidName", MaxNameLength+1, err)
+	}
+	if _, _, err := s.CreatePending(ctx, NewSubscriber{Email: "long@example.org", Name: long}, at(0)); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("CreatePending with a %d-character name: %v, want ErrInvalidName", MaxNameLength+1, err)
+	}
+	if _, err := s.GetByEmail(ctx, "long@example.org"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a refused name was stored: %v", err)
+	}
+	ok := strings.Repeat("é", MaxNameLength)
+	if sub, err := s.Add(ctx, NewSubscriber{Email: "ok@example.org", Name: "  " + ok + "  "}, at(0)); err != nil || sub.Name != ok {
+		t.Errorf("Add with a %d-character name: %q, %v", MaxNameLength, sub.Name, err)
 	}
 }

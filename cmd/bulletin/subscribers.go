@@ -288,6 +288,11 @@ func importCSV(ctx context.Context, st store.Store, path string, now time.Time) 
 		res, err := st.Upsert(ctx, store.NewSubscriber{
 			Email: email, Name: field(rec, colName), Lang: lang, Topics: splitTopics(field(rec, colTopics), topicSep),
 		}, now)
+		if errors.Is(err, store.ErrInvalidName) {
+			stats.bad++
+			report(line, "%s: name longer than %d characters; skipped", email, store.MaxNameLength)
+			continue
+		}
 		if err != nil {
 			return stats, fmt.Errorf("%s:%d: %w", path, line, err)
 		}
@@ -375,6 +380,8 @@ func runSubscribersAdd(ctx context.Context, env *cliEnv, args []string) error {
 			return fmt.Errorf(env.t("%s est déjà abonné (statut %s)", "%s is already a subscriber (status %s)"), cur.Email, cur.Status)
 		case errors.Is(err, store.ErrInvalidEmail):
 			return errors.New(strings.TrimPrefix(err.Error(), "store: "))
+		case errors.Is(err, store.ErrInvalidName):
+			return fmt.Errorf(env.t("--name : au plus %d caractères", "--name: at most %d characters"), store.MaxNameLength)
 		case err != nil:
 			return err
 		}

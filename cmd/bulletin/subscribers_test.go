@@ -359,3 +359,27 @@ func TestSubscribersAddUnknownTopic(t *testing.T) {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 }
+
+// A name too long for the To header of the digest is refused where it
+// comes in: `subscribers add` fails naming the limit, and import reports
+// the row and goes on with the others.
+func TestSubscribersNameTooLong(t *testing.T) {
+	cfg := tempConfig(t)
+	long := strings.Repeat("A", 901)
+	code, _, stderr := cliCase{}.run(t, "subscribers", "add", "--config", cfg, "--name", long, "long@example.org")
+	if code != 1 || !strings.Contains(stderr, fmt.Sprintf("at most %d characters", store.MaxNameLength)) {
+		t.Errorf("add with a 901-character name: exit %d, stderr %q; want 1 naming the limit", code, stderr)
+	}
+	path := writeFile(t, filepath.Dir(cfg), "long.csv", "email,name\nlong@example.org,"+long+"\nok@example.org,Ok\n")
+	code, _, stderr = cliCase{}.run(t, "subscribers", "import", "--config", cfg, path)
+	if !strings.Contains(stderr, path+":2:") || !strings.Contains(stderr, "name longer than") {
+		t.Errorf("import with a 901-character name: exit %d, stderr %q; want line 2 reported", code, stderr)
+	}
+	st := openConfigStore(t, cfg)
+	if _, err := st.GetByEmail(context.Background(), "long@example.org"); err == nil {
+		t.Error("the subscriber with the long name was stored")
+	}
+	if _, err := st.GetByEmail(context.Background(), "ok@example.org"); err != nil {
+		t.Errorf("the other row of the import: %v", err)
+	}
+}

@@ -97,7 +97,7 @@ func (s *Server) handleAdminPreview(w http.ResponseWriter, r *http.Request) {
 // 200 when nothing is new, 409 when a send is already running (here or in
 // the CLI).
 func (s *Server) handleAdminSend(w http.ResponseWriter, r *http.Request) {
-	id, err := s.startSend(s.sendContext(), "admin", sendDue)
+	id, err := s.startSend(s.sendContext(), "admin", sendDue, nil)
 	switch {
 	case errors.Is(err, errBusy):
 		_, cur := s.sendRunning()

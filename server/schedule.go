@@ -103,8 +103,8 @@ func (sc *schedule) missed(last, now time.Time) (time.Time, bool) {
 	}
 }
 
-// Waits before a slot whose send could not start is tried again: the
-// first, doubled at each new refusal up to the last.
+// Waits before a slot whose new digest could not be created is tried
+// again: the first, doubled at each new failure up to the last.
 const (
 	firstRetry = time.Minute
 	maxRetry   = time.Hour
@@ -117,9 +117,11 @@ type scheduler struct {
 	st    store.Store
 	now   func() time.Time
 	after func(time.Duration) <-chan time.Time
-	// run starts the send of a slot; it reports false when the send could
-	// not start (another one is running, an error), and the slot is then
-	// tried again.
+	// run sends a slot's digest; it returns once the new digest was
+	// created (or nothing was new), reporting true, while the digest itself
+	// may still be sending. It reports false when that did not happen (a
+	// send is already running, the resume of an earlier digest stopped, an
+	// error), and the slot is then tried again.
 	run func(ctx context.Context, slot time.Time) bool
 	// start, when set, runs once at start-up unless a missed slot is
 	// caught up (which does the same and more): resuming an interrupted
@@ -130,9 +132,9 @@ type scheduler struct {
 
 // loop catches up a missed slot at start (within the catch-up window, else
 // it is skipped and logged), then waits for each next slot until ctx ends.
-// A slot whose send could not start is tried again after a pause (growing
-// from firstRetry to maxRetry) until it starts or the next slot comes,
-// which then takes its place.
+// A slot whose new digest could not be created is tried again after a
+// pause (growing from firstRetry to maxRetry) until it is or the next
+// slot comes, which then takes its place.
 func (s *scheduler) loop(ctx context.Context) {
 	now := s.now()
 	last, ok := s.lastSlot(ctx)
@@ -207,11 +209,12 @@ func (s *scheduler) loop(ctx context.Context) {
 	}
 }
 
-// fire runs a slot and records it once its send started (or nothing was
-// new): a crash during the send must not make the next start run the slot
-// again (the unfinished digest is resumed instead), while a slot whose
-// send could not start must not be taken as done. It reports whether the
-// slot was recorded.
+// fire runs a slot and records it once its new digest was created (or
+// nothing was new): a crash while that digest is sent must not make the
+// next start run the slot again (the unfinished digest is resumed
+// instead), while a slot whose send could not start, or stopped while
+// resuming earlier digests (an SMTP outage, a crash), must not be taken as
+// done. It reports whether the slot was recorded.
 func (s *scheduler) fire(ctx context.Context, slot time.Time) bool {
 	if !s.run(ctx, slot) {
 		return false

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"io"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -279,5 +281,183 @@ func TestStartUpLeavesDeferredDeliveriesForTheNextSend(t *testing.T) {
 	e.slot(t0.Truncate(time.Minute).Add(time.Minute))
 	if del, err := e.st.Delivery(ctx, d.ID, sub.ID); err != nil || del.Attempts != 2 || e.smtp.RcptAttempts(grey) == 0 {
 		t.Errorf("after the slot: %+v, %v; want the deferred delivery tried again (2 attempts)", del, err)
+	}
+}
+
+// relay forwards TCP connections to an SMTP server, or, while down, closes
+// them at once: the SMTP server unreachable, then back on the same port.
+type relay struct {
+	ln    net.Listener
+	down  atomic.Bool
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+}
+
+// setDown takes the relay down, cutting the connections open through it,
+// or brings it back.
+func (r *relay) setDown(down bool) {
+	r.down.Store(down)
+	if !down {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.conns {
+		c.Close()
+	}
+}
+
+func startRelay(t *testing.T, target string) *relay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &relay{ln: ln, conns: map[net.Conn]bool{}}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if r.down.Load() {
+				c.Close()
+				continue
+			}
+			r.mu.Lock()
+			r.conns[c] = true
+			r.mu.Unlock()
+			go func() {
+				defer func() {
+					c.Close()
+					r.mu.Lock()
+					delete(r.conns, c)
+					r.mu.Unlock()
+				}()
+				up, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go func() { _, _ = io.Copy(up, c); up.Close() }()
+				_, _ = io.Copy(c, up)
+			}()
+		}
+	}()
+	return r
+}
+
+// A slot whose resume of an earlier digest stops because the SMTP server
+// is down is not recorded: no new digest was created, so the slot stays
+// due and its retry (a minute later) resumes the earlier digest and sends
+// the new one to everyone, instead of the new publication waiting a whole
+// period.
+func TestScheduledSlotRetriedAfterAnOutageWhileResuming(t *testing.T) {
+	const grey = "grey@example.org"
+	e := newScheduleEnv(t, time.Hour, smtpserver.TempFail(grey, 1000))
+	r := startRelay(t, e.smtp.Addr())
+	m, err := mailer.NewSMTP(mailer.SMTPConfig{Host: "127.0.0.1", Port: r.ln.Addr().(*net.TCPAddr).Port, TLS: mailer.TLSNone,
+		HELO: "bulletin.test", Concurrency: 2, Retries: -1, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	e.srv.opts.Mailer = m
+	e.subscribe("alice@example.org", grey, "carol@example.org")
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
+	at(e.clock, t0)
+	e.start()
+	waitForWaits(t, e.timer, 1)
+
+	first := t0.Truncate(time.Minute).Add(time.Minute)
+	e.slot(first)
+	d1, err := e.st.LastDigest(ctx)
+	if err != nil || d1 == nil || d1.Deliveries.Sent != 2 || d1.Deliveries.Deferred != 1 {
+		t.Fatalf("first digest: %+v, %v; want 2 sent and the grey address deferred", d1, err)
+	}
+
+	e.addPublication("Nouveaute")
+	r.setDown(true)
+	second := first.Add(time.Minute)
+	e.slot(second)
+	if n, _ := e.st.CountDigests(ctx); n != 1 {
+		t.Fatalf("%d digests after a slot whose resume met an outage, want 1", n)
+	}
+	if got := e.lastSlot(); !got.Equal(first) {
+		t.Errorf("recorded slot %v after the outage, want still %v", got, first)
+	}
+
+	r.setDown(false)
+	e.slot(second.Add(30 * time.Second)) // the retry, before the next slot
+	list, err := e.st.ListDigests(ctx, 10)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("after the retry: %d digest(s), %v; want 2", len(list), err)
+	}
+	mails := e.mailsTo()
+	for _, who := range []string{"alice@example.org", "carol@example.org"} {
+		if len(mails[who]) != 2 || !strings.Contains(mails[who][1], "Nouveaute") {
+			t.Errorf("%s got %d message(s), want the first digest then the one with the new publication", who, len(mails[who]))
+		}
+	}
+	sub, _ := e.st.GetByEmail(ctx, grey)
+	if del, err := e.st.Delivery(ctx, d1.ID, sub.ID); err != nil || del.Attempts != 2 {
+		t.Errorf("first digest to %s: %+v, %v; want 2 attempts (none for the outage)", grey, del, err)
+	}
+	if got := e.lastSlot(); !got.Equal(second) {
+		t.Errorf("recorded slot %v, want %v", got, second)
+	}
+}
+
+// While a slot resumes an earlier digest, the slot is not recorded yet: a
+// crash then leaves it to the catch-up at the next start, which resumes
+// and creates the new digest, instead of losing it. It is recorded once
+// the new digest exists.
+func TestScheduledSlotNotRecordedWhileResuming(t *testing.T) {
+	const grey = "grey@example.org"
+	var blocking atomic.Bool
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	e := newScheduleEnv(t, time.Hour, smtpserver.TempFail(grey, 1000), smtpserver.RcptHook(grey, func() error {
+		if blocking.Load() {
+			entered <- struct{}{}
+			<-release
+		}
+		return nil
+	}))
+	e.subscribe("alice@example.org", grey)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
+	at(e.clock, t0)
+	e.start()
+	waitForWaits(t, e.timer, 1)
+	first := t0.Truncate(time.Minute).Add(time.Minute)
+	e.slot(first)
+
+	e.addPublication("Nouveaute")
+	blocking.Store(true)
+	second := first.Add(time.Minute)
+	e.timer.mu.Lock()
+	n := len(e.timer.waits)
+	e.timer.mu.Unlock()
+	at(e.clock, second)
+	e.timer.fire <- second
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slot did not resume the first digest")
+	}
+	if got := e.lastSlot(); !got.Equal(first) {
+		t.Errorf("slot recorded as %v while it resumes the first digest, want still %v", got, first)
+	}
+	blocking.Store(false)
+	close(release)
+	waitForWaits(t, e.timer, n+1)
+	e.srv.WaitSends()
+	if c, _ := e.st.CountDigests(ctx); c != 2 {
+		t.Errorf("%d digests after the slot, want 2", c)
+	}
+	if got := e.lastSlot(); !got.Equal(second) {
+		t.Errorf("recorded slot %v, want %v", got, second)
 	}
 }

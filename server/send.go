@@ -52,7 +52,14 @@ const (
 // It returns 0 and no error when there is nothing to send, errBusy when a
 // send is running. The sends run under ctx: cancelling it lets the messages
 // in flight finish and leaves the rest pending for the next start.
-func (s *Server) startSend(ctx context.Context, trigger string, mode sendMode) (int64, error) {
+//
+// When decided is not nil and startSend returns an id (mode sendDue), it
+// receives once, and without blocking (give it room for one value),
+// whether the new digest was created or it is known that nothing is new
+// (true), or the run ended before that: a resume stopped (an SMTP outage,
+// ctx cancelled) or the creation failed (false). The scheduler records its
+// slot on that, not when the sends start.
+func (s *Server) startSend(ctx context.Context, trigger string, mode sendMode, decided chan<- bool) (int64, error) {
 	if s.opts.Store == nil || s.opts.Renderer == nil || s.opts.Mailer == nil {
 		return 0, errors.New("server: sending is not configured")
 	}
@@ -115,6 +122,9 @@ func (s *Server) startSend(ctx context.Context, trigger string, mode sendMode) (
 			return 0, nil
 		}
 		resume, createNew = []int64{d.ID}, false
+		if decided != nil {
+			decided <- true
+		}
 	}
 	if len(resume) == 0 {
 		return 0, nil
@@ -132,11 +142,17 @@ func (s *Server) startSend(ctx context.Context, trigger string, mode sendMode) (
 			s.sends.running = false
 			s.sends.mu.Unlock()
 		}()
+		decide := func(ok bool) {
+			if createNew && decided != nil {
+				decided <- ok
+			}
+		}
 		for _, id := range resume {
 			if !s.sendOne(ctx, trigger, id) {
 				if createNew {
 					s.log.Warn("no new digest: the send of an earlier one stopped", "digest", id)
 				}
+				decide(false)
 				return
 			}
 		}
@@ -147,9 +163,12 @@ func (s *Server) startSend(ctx context.Context, trigger string, mode sendMode) (
 		switch {
 		case err != nil:
 			s.log.Error("new digest not created", "err", err, "trigger", trigger)
+			decide(false)
 		case d == nil:
 			s.log.Info("nothing new: no new digest", "trigger", trigger)
+			decide(true)
 		default:
+			decide(true)
 			s.log.Info("sending digest", "digest", d.ID, "items", len(d.Items), "trigger", trigger)
 			s.sendOne(ctx, trigger, d.ID)
 		}

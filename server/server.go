@@ -233,7 +233,7 @@ func (s *Server) WaitSends() { s.sends.wg.Wait() }
 // messages in flight finish and leaves the rest pending.
 func (s *Server) startBackgroundSends(ctx context.Context, wg *sync.WaitGroup) error {
 	resume := func(ctx context.Context) {
-		if _, err := s.startSend(ctx, "resume", resumeInterrupted); err != nil {
+		if _, err := s.startSend(ctx, "resume", resumeInterrupted, nil); err != nil {
 			s.log.Error("resume the interrupted digest", "err", err)
 		}
 	}
@@ -247,7 +247,8 @@ func (s *Server) startBackgroundSends(ctx context.Context, wg *sync.WaitGroup) e
 	}
 	sched := &scheduler{sc: sc, st: s.opts.Store, now: s.now, after: s.after, log: s.log, start: resume,
 		run: func(ctx context.Context, slot time.Time) bool {
-			id, err := s.startSend(ctx, "schedule", sendDue)
+			decided := make(chan bool, 1)
+			id, err := s.startSend(ctx, "schedule", sendDue, decided)
 			switch {
 			case errors.Is(err, errBusy):
 				s.log.Warn("scheduled digest not started yet: a send is already running; trying again later", "slot", slot)
@@ -257,8 +258,20 @@ func (s *Server) startBackgroundSends(ctx context.Context, wg *sync.WaitGroup) e
 				return false
 			case id == 0:
 				s.log.Info("scheduled digest: nothing new", "slot", slot)
+				return true
 			}
-			return true
+			// The earlier digests are resumed first: the slot is done only
+			// once its new digest exists (or nothing is new), so that an
+			// outage during the resumes, or a crash, leaves it due.
+			select {
+			case ok := <-decided:
+				if !ok {
+					s.log.Warn("scheduled digest not created: the send stopped before it; trying again later", "slot", slot)
+				}
+				return ok
+			case <-ctx.Done():
+				return false
+			}
 		}}
 	wg.Add(1)
 	go func() {

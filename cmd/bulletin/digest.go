@@ -393,7 +393,7 @@ func runDigestStatus(ctx context.Context, env *cliEnv, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, env.t("N°\tDATE\tÉTAT\tPUBLICATIONS\tENVOYÉS\tÉCHECS\tEN ATTENTE\tIGNORÉS\t", "ID\tDATE\tSTATE\tITEMS\tSENT\tFAILED\tPENDING\tSKIPPED\t"))
+	fmt.Fprintln(tw, env.t("N°\tDATE\tÉTAT\tPUBLICATIONS\tENVOYÉS\tÉCHECS\tEN ATTENTE\tREPORTÉS\tIGNORÉS\t", "ID\tDATE\tSTATE\tITEMS\tSENT\tFAILED\tPENDING\tDEFERRED\tSKIPPED\t"))
 	for _, d := range list {
 		full, err := st.GetDigest(ctx, d.ID)
 		if err != nil {
@@ -404,8 +404,8 @@ func runDigestStatus(ctx context.Context, env *cliEnv, args []string) error {
 			state = env.t("inachevée", "unfinished")
 		}
 		c := d.Deliveries
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t\n", d.ID, d.CreatedAt.In(loc).Format("2006-01-02 15:04"),
-			state, len(full.Items), c.Sent, c.Failed, c.Pending, c.Skipped)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", d.ID, d.CreatedAt.In(loc).Format("2006-01-02 15:04"),
+			state, len(full.Items), c.Sent, c.Failed, c.Pending, c.Deferred, c.Skipped)
 	}
 	return tw.Flush()
 }

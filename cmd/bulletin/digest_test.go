@@ -144,7 +144,7 @@ func TestDigestSendOutboxDryRunStatus(t *testing.T) {
 		t.Errorf("second send: %d %q", code, stdout)
 	}
 	code, stdout, _ = c.run(t, "digest", "status", "--config", cfg)
-	if code != 0 || !strings.Contains(stdout, "3 active") || !regexpLine(stdout, "1", "done", "5", "2", "0", "0", "1") {
+	if code != 0 || !strings.Contains(stdout, "3 active") || !regexpLine(stdout, "1", "done", "5", "2", "0", "0", "0", "1") {
 		t.Errorf("status:\n%s", stdout)
 	}
 }

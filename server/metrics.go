@@ -54,6 +54,8 @@ var (
 	subscribersDesc = prometheus.NewDesc("bulletin_subscribers", "Subscribers by status.", []string{"status"}, nil)
 	digestsDesc     = prometheus.NewDesc("bulletin_digests", "Digests created.", nil, nil)
 	deliveriesDesc  = prometheus.NewDesc("bulletin_deliveries", "Deliveries of every digest, by status.", []string{"status"}, nil)
+	deferredDesc    = prometheus.NewDesc("bulletin_deliveries_deferred",
+		"Pending deliveries that failed temporarily and wait for the next send (part of bulletin_deliveries{status=\"pending\"}).", nil, nil)
 )
 
 // storeCollector reads subscriber, digest and delivery counts from the
@@ -64,6 +66,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- subscribersDesc
 	ch <- digestsDesc
 	ch <- deliveriesDesc
+	ch <- deferredDesc
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -81,5 +84,6 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		for status, n := range map[string]int{"pending": d.Pending, "sent": d.Sent, "failed": d.Failed, "skipped": d.Skipped} {
 			ch <- prometheus.MustNewConstMetric(deliveriesDesc, prometheus.GaugeValue, float64(n), status)
 		}
+		ch <- prometheus.MustNewConstMetric(deferredDesc, prometheus.GaugeValue, float64(d.Deferred))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ecoresponsable/bulletin/mailer"
 	"github.com/ecoresponsable/bulletin/publication"
 	"github.com/ecoresponsable/bulletin/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // scheduleEnv is a server sending on the schedule "* * * * *" through a
@@ -173,6 +174,22 @@ func TestScheduledSendDoesNotWaitForADeferredAddress(t *testing.T) {
 	}
 	if got := e.lastSlot(); !got.Equal(second) {
 		t.Errorf("recorded slot %v, want %v", got, second)
+	}
+	// /metrics tells the deferred deliveries apart from the pending ones.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(&storeCollector{st: e.st})
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deferred := -1.0
+	for _, f := range families {
+		if f.GetName() == "bulletin_deliveries_deferred" {
+			deferred = f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	if deferred != 2 {
+		t.Errorf("bulletin_deliveries_deferred = %v, want 2 (the grey address in both digests)", deferred)
 	}
 }
 

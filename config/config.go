@@ -447,8 +447,10 @@ func (c *Config) Validate() ([]Warning, error) {
 		errs = append(errs, fmt.Errorf("digest.list_id %q must be a dotted identifier such as bulletin.example.org (RFC 2919)", c.Digest.ListID))
 	}
 	if spec := strings.TrimSpace(c.Digest.Schedule); spec != "" {
-		if _, err := cron.ParseStandard(spec); err != nil {
+		if sched, err := cron.ParseStandard(spec); err != nil {
 			errs = append(errs, fmt.Errorf("digest.schedule %q must be a five-field cron expression such as \"0 9 * * 1\" (or empty, for no scheduled send): %v", spec, err))
+		} else if sched.Next(time.Now()).IsZero() {
+			errs = append(errs, fmt.Errorf("digest.schedule %q never comes (a day that no month has, such as the 30th of February)", spec))
 		}
 	}
 	return warns, errors.Join(errs...)

@@ -267,6 +267,8 @@ func TestValidateDigestAndServer(t *testing.T) {
 		{"no schedule", func(c *Config) { c.Digest.Schedule = "" }, ""},
 		{"schedule in words", func(c *Config) { c.Digest.Schedule = "every monday" }, "digest.schedule"},
 		{"schedule out of range", func(c *Config) { c.Digest.Schedule = "0 25 * * 1" }, "digest.schedule"},
+		{"schedule never", func(c *Config) { c.Digest.Schedule = "0 9 30 2 *" }, "never comes"},
+		{"schedule in leap years", func(c *Config) { c.Digest.Schedule = "0 9 29 2 *" }, ""},
 		{"subscribe rate 0", func(c *Config) { c.Server.SubscribeRate = 0 }, "server.subscribe_rate"},
 		{"rebuild never", func(c *Config) { c.Server.RebuildInterval = 0 }, ""},
 		{"rebuild negative", func(c *Config) { c.Server.RebuildInterval = Duration(-time.Second) }, "server.rebuild_interval"},

@@ -169,6 +169,7 @@ func (s *scheduler) loop(ctx context.Context) {
 		}
 		next := s.sc.next(last)
 		if next.IsZero() {
+			s.log.Warn("digest.schedule never comes again: no scheduled digest will be sent")
 			return
 		}
 		wait := next.Sub(now)

@@ -234,22 +234,29 @@ func (s *digestSession) makePlan(ctx context.Context, env *cliEnv) (plan, error)
 	if err != nil {
 		return p, err
 	}
-	return p, warnBackdated(ctx, env, s.st, p.items)
+	return p, warnBackdated(ctx, env, s.st, p.items, s.loc)
 }
 
 // warnBackdated warns, before anything is sent, when some of the new items
-// are dated before the last digest: back-dated additions, which are
-// right to send, or publications whose URL changed (a new permalink
-// pattern, a date in the permalink that was edited), which would go out a
-// second time.
-func warnBackdated(ctx context.Context, env *cliEnv, st store.Store, items []store.DigestItem) error {
+// are dated before the day of the last digest (in the site's time zone):
+// back-dated additions, which are right to send, or publications whose URL
+// changed (a new permalink pattern, a date in the permalink that was
+// edited), which would go out a second time. Days, not instants: a
+// publication dated the day of the digest without a time (midnight) was
+// most likely published after it.
+func warnBackdated(ctx context.Context, env *cliEnv, st store.Store, items []store.DigestItem, loc *time.Location) error {
 	last, err := st.LastDigest(ctx)
 	if err != nil || last == nil {
 		return err
 	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	day := func(t time.Time) string { return t.In(loc).Format("2006-01-02") }
+	lastDay := day(last.CreatedAt)
 	n := 0
 	for _, it := range items {
-		if it.Date.Before(last.CreatedAt) {
+		if day(it.Date) < lastDay {
 			n++
 		}
 	}
@@ -257,7 +264,7 @@ func warnBackdated(ctx context.Context, env *cliEnv, st store.Store, items []sto
 		env.warn(fmt.Sprintf(env.t(
 			"%d des %d publications nouvelles sont datées d'avant la dernière lettre (%s) : ajouts antidatés, ou publications dont l'URL a changé (motif de permalien, date dans l'URL) et qui partiraient une seconde fois ; un « id » dans leur en-tête garde une publication la même",
 			"%d of the %d new publications are dated before the last digest (%s): back-dated additions, or publications whose URL changed (permalink pattern, a date in the URL) that would go out a second time; an \"id\" in their front matter keeps a publication the same"),
-			n, len(items), last.CreatedAt.Format("2006-01-02")))
+			n, len(items), lastDay))
 	}
 	return nil
 }

@@ -564,9 +564,12 @@ func TestDigestWarnsOfBackdatedItems(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(content, "actualites"), "ancien.md", "---\ntitle: Ancien\ndate: 2026-10-01\n---\n\nTexte.\n")
 	writeFile(t, filepath.Join(content, "actualites"), "neuf.md", "---\ntitle: Neuf\ndate: 2026-11-26\n---\n\nTexte.\n")
+	// Dated the day of the last digest (2026-11-25), at midnight: not
+	// before it.
+	writeFile(t, filepath.Join(content, "actualites"), "jour-meme.md", "---\ntitle: Jour même\ndate: 2026-11-25\n---\n\nTexte.\n")
 	later := append(flags, "--now", "2026-12-02T12:00:00+01:00")
 	code, _, stderr := c.run(t, append([]string{"digest", "send", "--dry-run"}, later...)...)
-	if code != 0 || !strings.Contains(stderr, "1 of the 2 new publications are dated before the last digest (2026-11-25)") {
+	if code != 0 || !strings.Contains(stderr, "1 of the 3 new publications are dated before the last digest (2026-11-25)") {
 		t.Errorf("back-dated item not named: %d %s", code, stderr)
 	}
 }

@@ -238,6 +238,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	get(t, h, "/feed.xml")
 	etag := get(t, h, "/feed.xml").Header.Get("ETag")
 	get(t, h, "/feed.xml", "If-None-Match", etag)
+	get(t, h, "/feeds.opml")
 	if res := get(t, h, "/healthz"); res.StatusCode != 200 {
 		t.Fatalf("healthz %d", res.StatusCode)
 	}
@@ -246,6 +247,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	for _, want := range []string{
 		`bulletin_feed_requests_total{feed="site rss",status="200"} 2`,
 		`bulletin_feed_requests_total{feed="site rss",status="304"} 1`,
+		`bulletin_feed_requests_total{feed="opml",status="200"} 1`,
 		`bulletin_http_requests_total{code="200",route="GET /healthz"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {

@@ -46,7 +46,11 @@ func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := serveAsset(w, r, a, s.opts.CacheMaxAge)
-	s.metrics.feeds.WithLabelValues(a.name+" "+a.format, strconv.Itoa(status)).Inc()
+	label := a.name // "opml", "xsl"
+	if a.name != a.format {
+		label += " " + a.format // "site rss", "tag:x atom"
+	}
+	s.metrics.feeds.WithLabelValues(label, strconv.Itoa(status)).Inc()
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

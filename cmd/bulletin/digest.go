@@ -38,7 +38,7 @@ func runDigest(ctx context.Context, env *cliEnv, args []string) error {
 func digestSubcommands() []subcommand {
 	return []subcommand{
 		{"preview", [2]string{"écrit le HTML et le texte de la lettre qui partirait maintenant", "write the HTML and text of the digest that would go out now"}, runDigestPreview},
-		{"send", [2]string{"envoie la lettre (ou reprend celle qui est inachevée)", "send the digest (or resume the unfinished one)"}, runDigestSend},
+		{"send", [2]string{"reprend les lettres inachevées, puis envoie la nouvelle", "resume the unfinished digests, then send the new one"}, runDigestSend},
 		{"status", [2]string{"montre les dernières lettres et leurs envois", "show the last digests and their deliveries"}, runDigestStatus},
 	}
 }
@@ -477,7 +477,7 @@ func runDigestSend(ctx context.Context, env *cliEnv, args []string) error {
 	// Say what will happen, and ask unless --yes.
 	for _, u := range p.unfinished {
 		fmt.Fprintf(env.stdout, env.t("La lettre n° %d (%s) est inachevée : %d envoi(s) en attente sur %d, dont %d différé(s) après un échec temporaire ; elle est reprise d'abord.\n",
-			"Digest #%d (%s) is unfinished: %d of %d deliveries pending, %d of them deferred after a temporary failure; resuming it first.\n"),
+			"Digest #%d (%s) is unfinished: %d of %d delivery(ies) pending, %d of them deferred after a temporary failure; resuming it first.\n"),
 			u.ID, u.CreatedAt.In(s.loc).Format("2006-01-02 15:04"), u.Deliveries.Pending, u.Deliveries.Total(), u.Deliveries.Deferred)
 	}
 	if len(p.items) > 0 {
@@ -592,7 +592,7 @@ func (s *digestSession) send(ctx context.Context, env *cliEnv, sender *digest.Se
 			"sending stopped (%d pending, resumed by the next \"digest send\"): %w"), res.Pending, err)
 	case res.Pending > 0:
 		fmt.Fprintf(env.stderr, env.t("La lettre n° %d n'est pas terminée : %d envoi(s) en attente après un échec temporaire ; le prochain « bulletin digest send » les retente (échec au bout de %d envois).\n",
-			"Digest #%d is not finished: %d deliveries pending after a temporary failure; the next \"bulletin digest send\" tries them again (failed after %d sends).\n"),
+			"Digest #%d is not finished: %d delivery(ies) pending after a temporary failure; the next \"bulletin digest send\" tries them again (failed after %d sends).\n"),
 			id, res.Pending, digest.DefaultMaxAttempts)
 	}
 	return nil
@@ -747,7 +747,7 @@ func (s *digestSession) dryRun(ctx context.Context, env *cliEnv, p plan) error {
 	}
 	for _, d := range p.unfinished {
 		fmt.Fprintf(w, env.t("# lettre n° %d (inachevée) : %d publication(s), %d envoi(s) en attente\n",
-			"# digest #%d (unfinished): %d publication(s), %d deliveries pending\n"), d.ID, len(d.Items), d.Deliveries.Pending)
+			"# digest #%d (unfinished): %d publication(s), %d delivery(ies) pending\n"), d.ID, len(d.Items), d.Deliveries.Pending)
 		would, skipped := 0, 0
 		for after := int64(0); ; {
 			batch, err := s.st.PendingDeliveries(ctx, d.ID, after, 1000)

@@ -325,7 +325,7 @@ func TestDigestSendDeferredDoesNotHoldBackTheNext(t *testing.T) {
 
 	// A week before digestNow: the publication of 2026-11-24 is not out yet.
 	code, stdout, stderr := send(env, "2026-11-18T12:00:00+01:00")
-	if code != 0 || !strings.Contains(stdout, "Digest #1: 2 sent") || !strings.Contains(stderr, "Digest #1 is not finished: 1 deliveries pending") {
+	if code != 0 || !strings.Contains(stdout, "Digest #1: 2 sent") || !strings.Contains(stderr, "Digest #1 is not finished: 1 delivery(ies) pending") {
 		t.Fatalf("first send: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 

@@ -316,6 +316,20 @@ func (l *loader) diag(source string, line int, sev Severity, msg string) Diagnos
 	return Diagnostic{Path: filepath.Join(l.display, filepath.FromSlash(source)), Line: line, Severity: sev, Message: msg}
 }
 
+// jsDataMessage is the warning for a JavaScript data file in folder dir:
+// what it computes must come from the configuration, and when a
+// content.permalinks pattern already gives the URLs of that folder, the
+// message says so rather than asking for it again.
+func (l *loader) jsDataMessage(dir string) string {
+	probe := strings.Split(path.Join(dir, "_.md"), "/")
+	for i, r := range l.opts.Permalinks {
+		if matchSegs(l.permalinks[i], probe) {
+			return fmt.Sprintf("JavaScript data files cannot be run: content.permalinks gives the URLs of this folder (%q); give any other value it computes in a .11tydata.json file", r.Pattern)
+		}
+	}
+	return "JavaScript data files cannot be run: give what it computes in bulletin.yaml (content.permalinks, or the values in a .11tydata.json file)"
+}
+
 func (l *loader) excluded(rel string, isDir bool) bool {
 	if len(l.exclude) == 0 {
 		return false
@@ -402,7 +416,7 @@ func (l *loader) walk(ctx context.Context) ([]string, []Diagnostic, error) {
 		case ext == ".md" || ext == ".markdown":
 			files = append(files, rel)
 		case strings.HasSuffix(name, ".11tydata.js") || strings.HasSuffix(name, ".11tydata.cjs") || strings.HasSuffix(name, ".11tydata.mjs"):
-			diags = append(diags, l.diag(rel, 0, Warning, "JavaScript data files cannot be run: give what it computes in bulletin.yaml (content.permalinks, or the values in a .11tydata.json file)"))
+			diags = append(diags, l.diag(rel, 0, Warning, l.jsDataMessage(dir)))
 		case ext == ".json":
 			base := strings.TrimSuffix(stem, ".11tydata")
 			eleventy := strings.HasSuffix(stem, ".11tydata")

@@ -38,7 +38,8 @@ func TestSampleSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"content/actualites/actualites.11tydata.js: warning: JavaScript data files cannot be run: give what it computes in bulletin.yaml (content.permalinks, or the values in a .11tydata.json file)"}
+	// content.permalinks gives the URLs of actualites/: the warning says so.
+	want := []string{`content/actualites/actualites.11tydata.js: warning: JavaScript data files cannot be run: content.permalinks gives the URLs of this folder ("actualites/**"); give any other value it computes in a .11tydata.json file`}
 	if got := diagStrings(s); !reflect.DeepEqual(got, want) {
 		t.Errorf("diagnostics:\n%s\nwant exactly\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

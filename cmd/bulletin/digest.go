@@ -686,9 +686,18 @@ func (s *digestSession) sendTest(ctx context.Context, env *cliEnv, addr, lang st
 	}
 	d, _ := s.nextDigest(p)
 	if d == nil {
-		fmt.Fprintln(env.stdout, env.t("rien de nouveau depuis la dernière lettre : pas de copie de test à envoyer",
-			"nothing new since the last digest: no test copy to send"))
-		return nil
+		// Nothing new: a copy of the last digest still shows what a
+		// template or configuration change does.
+		if d, err = s.st.LastDigest(ctx); err != nil {
+			return err
+		}
+		if d == nil {
+			fmt.Fprintln(env.stdout, env.t("aucune lettre encore, et rien de nouveau : pas de copie de test à envoyer",
+				"no digest yet and nothing new: no test copy to send"))
+			return nil
+		}
+		fmt.Fprintf(env.stdout, env.t("Rien de nouveau : copie de test de la dernière lettre (n° %d).\n",
+			"Nothing new: test copy of the last digest (#%d).\n"), d.ID)
 	}
 	m, ok, err := s.renderer.Message(*d, sub)
 	if err != nil {

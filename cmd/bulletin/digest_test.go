@@ -240,6 +240,19 @@ func TestDigestSendTestCopy(t *testing.T) {
 	if code, _, _ := c.run(t, append([]string{"digest", "send", "--lang", "fr"}, flags...)...); code != 2 {
 		t.Errorf("--lang without --to: exit %d, want 2", code)
 	}
+	// Once the digest went out and nothing is new, --to sends a copy of
+	// the last digest, so that a template change can still be tried.
+	if code, _, stderr := c.run(t, append([]string{"digest", "send", "--yes"}, flags...)...); code != 0 {
+		t.Fatalf("send: %d %s", code, stderr)
+	}
+	sent := len(srv.WaitFor(3+2, 5*time.Second)) // 3 test copies, 2 deliveries
+	code, stdout, stderr = c.run(t, append([]string{"digest", "send", "--to", "editor@example.org"}, flags...)...)
+	if code != 0 || !strings.Contains(stdout, "test copy of the last digest (#1)") {
+		t.Fatalf("--to with nothing new: %d %q %q", code, stdout, stderr)
+	}
+	if msgs := srv.WaitFor(sent+1, 5*time.Second); len(msgs) != sent+1 || msgs[sent].To[0] != "editor@example.org" {
+		t.Errorf("no test copy of the last digest (%d messages)", len(msgs))
+	}
 }
 
 func TestDigestSendInterruptedThenResumed(t *testing.T) {

@@ -321,13 +321,22 @@ func (l *loader) diag(source string, line int, sev Severity, msg string) Diagnos
 // content.permalinks pattern already gives the URLs of that folder, the
 // message says so rather than asking for it again.
 func (l *loader) jsDataMessage(dir string) string {
-	probe := strings.Split(path.Join(dir, "_.md"), "/")
-	for i, r := range l.opts.Permalinks {
-		if matchSegs(l.permalinks[i], probe) {
-			return fmt.Sprintf("JavaScript data files cannot be run: content.permalinks gives the URLs of this folder (%q); give any other value it computes in a .11tydata.json file", r.Pattern)
-		}
+	if r, ok := l.permalinkRule(path.Join(dir, "_.md")); ok {
+		return fmt.Sprintf("JavaScript data files cannot be run: content.permalinks gives the URLs of this folder (%q); give any other value it computes in a .11tydata.json file", r.Pattern)
 	}
 	return "JavaScript data files cannot be run: give what it computes in bulletin.yaml (content.permalinks, or the values in a .11tydata.json file)"
+}
+
+// permalinkRule is the rule of opts.Permalinks that gives the file source
+// its URL: the first whose pattern matches it.
+func (l *loader) permalinkRule(source string) (PermalinkRule, bool) {
+	segs := strings.Split(source, "/")
+	for i, r := range l.opts.Permalinks {
+		if matchSegs(l.permalinks[i], segs) {
+			return r, true
+		}
+	}
+	return PermalinkRule{}, false
 }
 
 func (l *loader) excluded(rel string, isDir bool) bool {
@@ -786,14 +795,8 @@ func parseSource(source string, src []byte, l *loader) (*Publication, []template
 			return nil, nil, stateFailed, &LineError{Line: line("permalink"), Msg: "permalink must be a path or false"}
 		}
 		permalink = expandText(s, line("permalink"), lookup, &issues)
-	} else {
-		segs := strings.Split(source, "/")
-		for i, r := range l.opts.Permalinks {
-			if matchSegs(l.permalinks[i], segs) {
-				permalink = expandPermalink(r.Permalink, source, p.Title, p.Date)
-				break
-			}
-		}
+	} else if r, ok := l.permalinkRule(source); ok {
+		permalink = expandPermalink(r.Permalink, source, p.Title, p.Date)
 	}
 	if permalink == "" {
 		permalink = defaultPath(source)

@@ -23,7 +23,7 @@ func CSVRow(sub Subscriber) []string {
 // single quote in front. A cell that already starts with quotes followed by
 // one of those gets one more, so that CSVUnsafe gives every value back.
 func CSVSafe(s string) string {
-	if rest := strings.TrimLeft(s, "'"); rest != "" && strings.ContainsRune(csvFormulaStart, rune(rest[0])) {
+	if formulaAfterQuotes(s) {
 		return "'" + s
 	}
 	return s
@@ -33,8 +33,15 @@ func CSVSafe(s string) string {
 // cell made of quotes followed by = + - @ tab or CR, and leaves any other
 // cell alone.
 func CSVUnsafe(s string) string {
-	if rest := strings.TrimLeft(s, "'"); len(rest) < len(s) && rest != "" && strings.ContainsRune(csvFormulaStart, rune(rest[0])) {
+	if strings.HasPrefix(s, "'") && formulaAfterQuotes(s) {
 		return s[1:]
 	}
 	return s
+}
+
+// formulaAfterQuotes reports whether s, without the single quotes it starts
+// with, starts with one of csvFormulaStart.
+func formulaAfterQuotes(s string) bool {
+	rest := strings.TrimLeft(s, "'")
+	return rest != "" && strings.ContainsRune(csvFormulaStart, rune(rest[0]))
 }

@@ -65,30 +65,13 @@ func (s *SQLite) PendingRecipient(ctx context.Context, digestID, subscriberID in
 			Scan(append(dest, &r.Attempts)...)
 	}))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Recipient{}, s.whyNotPending(ctx, digestID, subscriberID)
+		return Recipient{}, s.whyNotMarked(ctx, s.read, "pending recipient", digestID, subscriberID)
 	}
 	if err != nil {
 		return Recipient{}, fmt.Errorf("store: pending recipient %d/%d: %w", digestID, subscriberID, err)
 	}
 	r.Subscriber = sub
 	return r, nil
-}
-
-// whyNotPending explains why PendingRecipient found nothing: no such
-// delivery, one already recorded, or a pending row whose subscriber is gone.
-func (s *SQLite) whyNotPending(ctx context.Context, digestID, subscriberID int64) error {
-	var status string
-	err := s.read.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE digest_id = ? AND subscriber_id = ?`,
-		digestID, subscriberID).Scan(&status)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("store: pending recipient %d/%d: %w", digestID, subscriberID, ErrNotFound)
-	case err != nil:
-		return fmt.Errorf("store: pending recipient %d/%d: %w", digestID, subscriberID, err)
-	case DeliveryStatus(status) == DeliveryPending:
-		return fmt.Errorf("store: pending recipient %d/%d: subscriber: %w", digestID, subscriberID, ErrNotFound)
-	}
-	return fmt.Errorf("store: pending recipient %d/%d: already %s: %w", digestID, subscriberID, status, ErrNotPending)
 }
 
 // scanFunc adapts a function to the scanner interface.
@@ -246,8 +229,10 @@ func (s *SQLite) MarkSkipped(ctx context.Context, digestID, subscriberID int64, 
 	return nil
 }
 
-// whyNotMarked explains an update that matched no row: no such delivery
-// (ErrNotFound) or one already recorded (ErrNotPending).
+// whyNotMarked explains a statement on a pending delivery that matched no
+// row: no such delivery (ErrNotFound), one already recorded (ErrNotPending),
+// or, for a read joined with the subscriber (PendingRecipient), a pending
+// row whose subscriber is gone (ErrNotFound).
 func (s *SQLite) whyNotMarked(ctx context.Context, tx querier, what string, digestID, subscriberID int64) error {
 	var status string
 	err := tx.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE digest_id = ? AND subscriber_id = ?`,
@@ -257,6 +242,8 @@ func (s *SQLite) whyNotMarked(ctx context.Context, tx querier, what string, dige
 		return fmt.Errorf("store: %s %d/%d: %w", what, digestID, subscriberID, ErrNotFound)
 	case err != nil:
 		return fmt.Errorf("store: %s %d/%d: %w", what, digestID, subscriberID, err)
+	case DeliveryStatus(status) == DeliveryPending:
+		return fmt.Errorf("store: %s %d/%d: subscriber: %w", what, digestID, subscriberID, ErrNotFound)
 	}
 	return fmt.Errorf("store: %s %d/%d: already %s: %w", what, digestID, subscriberID, status, ErrNotPending)
 }

@@ -12,6 +12,12 @@ import (
 // maxErrorLen bounds the SMTP error kept per delivery.
 const maxErrorLen = 1000
 
+// sqlRecipients selects deliveries (l) joined with their subscribers (s) as
+// a Recipient is scanned: the subscriber's columns, then the attempts.
+const sqlRecipients = `SELECT s.id, s.email, s.name, s.lang, s.topics, s.status,
+	s.created_at, s.updated_at, s.confirmed_at, s.unsubscribed_at, s.consecutive_failures, l.attempts
+	FROM deliveries l JOIN subscribers s ON s.id = l.subscriber_id`
+
 // PendingDeliveries returns up to limit pending deliveries of a digest, with
 // their subscribers, for subscriber ids greater than afterSubscriberID, in
 // id order: pass the last id of one batch to get the next. Rows marked
@@ -21,9 +27,7 @@ func (s *SQLite) PendingDeliveries(ctx context.Context, digestID, afterSubscribe
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT s.id, s.email, s.name, s.lang, s.topics, s.status,
-		s.created_at, s.updated_at, s.confirmed_at, s.unsubscribed_at, s.consecutive_failures, l.attempts
-		FROM deliveries l JOIN subscribers s ON s.id = l.subscriber_id
+	rows, err := s.read.QueryContext(ctx, sqlRecipients+`
 		WHERE l.digest_id = ? AND l.status = 'pending' AND l.subscriber_id > ?
 		ORDER BY l.subscriber_id LIMIT ?`, digestID, afterSubscriberID, limit)
 	if err != nil {
@@ -58,9 +62,7 @@ func (s *SQLite) PendingDeliveries(ctx context.Context, digestID, afterSubscribe
 func (s *SQLite) PendingRecipient(ctx context.Context, digestID, subscriberID int64) (Recipient, error) {
 	var r Recipient
 	sub, err := scanSubscriber(scanFunc(func(dest ...any) error {
-		return s.read.QueryRowContext(ctx, `SELECT s.id, s.email, s.name, s.lang, s.topics, s.status,
-			s.created_at, s.updated_at, s.confirmed_at, s.unsubscribed_at, s.consecutive_failures, l.attempts
-			FROM deliveries l JOIN subscribers s ON s.id = l.subscriber_id
+		return s.read.QueryRowContext(ctx, sqlRecipients+`
 			WHERE l.digest_id = ? AND l.subscriber_id = ? AND l.status = 'pending'`, digestID, subscriberID).
 			Scan(append(dest, &r.Attempts)...)
 	}))

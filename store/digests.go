@@ -284,16 +284,12 @@ func (s *SQLite) Unfinished(ctx context.Context) ([]Digest, error) {
 // LastDigest returns the most recent digest, with its items and counts, or
 // nil when none was ever created.
 func (s *SQLite) LastDigest(ctx context.Context) (*Digest, error) {
-	return s.optionalDigest(ctx, "last digest", `1 = 1`)
-}
-
-func (s *SQLite) optionalDigest(ctx context.Context, what, where string) (*Digest, error) {
-	d, err := s.loadDigest(ctx, where)
+	d, err := s.loadDigest(ctx, `1 = 1`)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
+		return nil, fmt.Errorf("store: last digest: %w", err)
 	}
 	return &d, nil
 }

@@ -276,30 +276,12 @@ func (s *SMTP) attempt(ctx context.Context, msg *gomail.Msg) (Kind, int, error) 
 	if err := ctx.Err(); err != nil {
 		return Fatal, 0, err
 	}
-	select {
-	case <-s.closed:
-		return Fatal, 0, ErrClosed
-	case <-ctx.Done():
-		return Fatal, 0, ctx.Err()
-	case <-s.slots:
+	cn, err := s.acquire(ctx)
+	if err != nil {
+		return Fatal, 0, err
 	}
-	cn := s.take()
 	defer s.put(cn)
-	select {
-	case <-s.closed:
-		return Fatal, 0, ErrClosed
-	default:
-	}
-
-	cn.arm()
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() { cn.interrupt(); close(fired) })
-	defer func() {
-		// A late interrupt must not hit the next attempt on this connection.
-		if !stop() {
-			<-fired
-		}
-	}()
+	defer cn.watch(ctx)()
 
 	for {
 		fresh := false
@@ -344,20 +326,14 @@ func (s *SMTP) attempt(ctx context.Context, msg *gomail.Msg) (Kind, int, error) 
 // the server answers. It takes one of the Concurrency connections, whose
 // idle session it closes first, so that the server never sees more.
 func (s *SMTP) Probe(ctx context.Context) error {
-	select {
-	case <-s.closed:
-		return ErrClosed
-	case <-ctx.Done():
-		return fmt.Errorf("mailer: probe %s: %w", s.addr(), ctx.Err())
-	case <-s.slots:
+	cn, err := s.acquire(ctx)
+	if errors.Is(err, ErrClosed) {
+		return err
 	}
-	cn := s.take()
+	if err != nil {
+		return fmt.Errorf("mailer: probe %s: %w", s.addr(), err)
+	}
 	defer s.put(cn)
-	select {
-	case <-s.closed:
-		return ErrClosed
-	default:
-	}
 	if cn.smtp != nil {
 		if err := s.client.CloseWithSMTPClient(cn.smtp); err != nil {
 			s.log.Debug("mailer: QUIT failed", "addr", s.addr(), "error", err)
@@ -365,14 +341,7 @@ func (s *SMTP) Probe(ctx context.Context) error {
 		cn.drop()
 	}
 
-	cn.arm()
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() { cn.interrupt(); close(fired) })
-	defer func() {
-		if !stop() {
-			<-fired
-		}
-	}()
+	defer cn.watch(ctx)()
 	client, err := s.client.DialToSMTPClientWithContext(context.WithValue(ctx, connKey{}, cn))
 	if err != nil {
 		cn.drop()
@@ -446,12 +415,47 @@ func (s *SMTP) take() *conn {
 	return cn
 }
 
+// acquire waits for a connection slot and takes it; it fails with
+// ErrClosed once the sender is closed, or with ctx's error. The caller
+// gives the slot back with put.
+func (s *SMTP) acquire(ctx context.Context) (*conn, error) {
+	select {
+	case <-s.closed:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.slots:
+	}
+	cn := s.take()
+	select {
+	case <-s.closed:
+		s.put(cn)
+		return nil, ErrClosed
+	default:
+	}
+	return cn, nil
+}
+
 // put gives the connection and its token back.
 func (s *SMTP) put(cn *conn) {
 	s.idleMu.Lock()
 	s.idle = append(s.idle, cn)
 	s.idleMu.Unlock()
 	s.slots <- struct{}{}
+}
+
+// watch arms cn for work under ctx: cancelling ctx interrupts its I/O
+// until the returned function is called, which waits for an interrupt
+// already under way, so that a late one cannot hit the next use of cn.
+func (cn *conn) watch(ctx context.Context) (unwatch func()) {
+	cn.arm()
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() { cn.interrupt(); close(fired) })
+	return func() {
+		if !stop() {
+			<-fired
+		}
+	}
 }
 
 // arm readies the slot for an attempt under a new context.

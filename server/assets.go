@@ -30,7 +30,6 @@ type asset struct {
 	modified    time.Time // second precision, as HTTP dates are
 	format      string    // rss, atom, json, opml, xsl
 	name        string    // label for metrics: "site", "tag:x", "type:y", "opml", "xsl"
-	csp         string    // the Content-Security-Policy when not siteCSP
 
 	// page is, for an RSS or Atom feed, the HTML page a browser gets
 	// instead (see serveAsset); nil for the other files.
@@ -153,9 +152,6 @@ func holdOutput(set *feed.Set, o feed.Output, body []byte, prev *assetSet, now t
 	if err != nil {
 		return nil, err
 	}
-	// The feed's own bytes keep the policy that lets feed.xsl's inline
-	// style work, for a client that applies it.
-	a.csp = feedCSP
 	a.page = newAsset(a.path, html, pageType)
 	a.page.format, a.page.name = a.format, a.name
 	var oldPage *asset
@@ -212,6 +208,10 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset, maxAge time.Du
 		vary = "Accept-Encoding, Accept"
 		if feedType, _, _ := strings.Cut(a.contentType, ";"); prefersPage(r, feedType) {
 			a = a.page
+		} else {
+			// The feed's own bytes keep the policy that lets feed.xsl's
+			// inline style work, for a client that applies it.
+			h.Set("Content-Security-Policy", feedCSP)
 		}
 	}
 	useGz := a.gz != nil && acceptsGzip(r)
@@ -224,9 +224,6 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset, maxAge time.Du
 	h.Set("Last-Modified", a.modified.Format(http.TimeFormat))
 	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())))
 	h.Add("Vary", vary)
-	if a.csp != "" {
-		h.Set("Content-Security-Policy", a.csp)
-	}
 	if a.format == feed.FormatJSON {
 		h.Set("Access-Control-Allow-Origin", "*")
 	}

@@ -32,7 +32,8 @@ type asset struct {
 	name        string    // label for metrics: "site", "tag:x", "type:y", "opml", "xsl"
 
 	// page is, for an RSS or Atom feed, the HTML page a browser gets
-	// instead (see serveAsset); nil for the other files.
+	// instead (see serveAsset), counted in the metrics as the feed; nil for
+	// the other files.
 	page *asset
 }
 
@@ -153,7 +154,6 @@ func holdOutput(set *feed.Set, o feed.Output, body []byte, prev *assetSet, now t
 		return nil, err
 	}
 	a.page = newAsset(a.path, html, pageType)
-	a.page.format, a.page.name = a.format, a.name
 	var oldPage *asset
 	if old != nil {
 		oldPage = old.page

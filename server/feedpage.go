@@ -41,7 +41,7 @@ func (p *pages) feedPage(l feed.Listing) ([]byte, error) {
 	format := feed.FormatName(l.Output.Format)
 	d := feedPageData{
 		Format: format, URL: l.Output.URL, Description: l.Description,
-		Langs: []string{lang, map[string]string{"fr": "en", "en": "fr"}[lang]},
+		Langs: []string{lang, otherLang(lang)},
 		Items: make([]feedPageItem, len(l.Items)),
 	}
 	for _, o := range l.Others {

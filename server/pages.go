@@ -155,10 +155,7 @@ func (p *pages) newPage(lang, titleKey string, data any) *page {
 // query with lang replaced. Only the query parameters a page uses (token)
 // are kept, so the link never carries anything else from the request.
 func (p *pages) withSwitch(pg *page, r *http.Request) *page {
-	alt := "en"
-	if pg.Lang == "en" {
-		alt = "fr"
-	}
+	alt := otherLang(pg.Lang)
 	q := url.Values{"lang": {alt}}
 	if tok := r.URL.Query().Get("token"); tok != "" {
 		q.Set("token", tok)
@@ -166,6 +163,15 @@ func (p *pages) withSwitch(pg *page, r *http.Request) *page {
 	pg.AltLang = alt
 	pg.AltURL = p.base + strings.TrimPrefix(r.URL.Path, "/") + "?" + q.Encode()
 	return pg
+}
+
+// otherLang is the language of the strings that is not lang: "fr" for
+// "en", else "en".
+func otherLang(lang string) string {
+	if lang == "en" {
+		return "fr"
+	}
+	return "en"
 }
 
 // render writes a page with status, after running its template into a
